@@ -1,0 +1,22 @@
+/**
+ * The `talaria` command line. Each command lives in `commands/<name>.ts` and exports
+ * `register(program)`; this file only wires them together.
+ */
+import { Command } from "commander";
+import { register as registerMakeTestModel } from "./commands/make-test-model.js";
+import { register as registerGenerate } from "./commands/generate.js";
+import { register as registerInspect } from "./commands/inspect.js";
+import { register as registerServe } from "./commands/serve.js";
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name("talaria")
+    .description("Run NousResearch Hermes models: chat, tool calls, JSON mode, OpenAI-compatible serving.")
+    .showHelpAfterError();
+  registerMakeTestModel(program);
+  registerGenerate(program);
+  registerInspect(program);
+  registerServe(program);
+  await program.parseAsync([...argv]);
+}

@@ -1,0 +1,2 @@
+export * from "./prompt/text.js";
+export * from "./engine/types.js";
