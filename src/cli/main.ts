@@ -7,6 +7,9 @@ import { register as registerMakeTestModel } from "./commands/make-test-model.js
 import { register as registerGenerate } from "./commands/generate.js";
 import { register as registerInspect } from "./commands/inspect.js";
 import { register as registerServe } from "./commands/serve.js";
+import { register as registerRender } from "./commands/render.js";
+import { register as registerParse } from "./commands/parse.js";
+import { register as registerChat } from "./commands/chat.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
@@ -18,5 +21,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerGenerate(program);
   registerInspect(program);
   registerServe(program);
+  registerRender(program);
+  registerParse(program);
+  registerChat(program);
   await program.parseAsync([...argv]);
 }

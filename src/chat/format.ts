@@ -1,0 +1,33 @@
+/**
+ * The seam between the chat service and a prompt format (Hermes ChatML in `src/hermes/`): render a
+ * conversation to typed prompt text, and parse tool calls out of the generated text incrementally.
+ */
+import type { PromptText } from "../prompt/text.js";
+import type { ChatMessage, ResponseFormat, ToolDefinition } from "./types.js";
+import type { ToolCallParserEvent } from "../hermes/tool-calls.js";
+
+export interface PromptRenderInput {
+  readonly messages: readonly ChatMessage[];
+  /** Tools to describe in the prompt; empty = a plain ChatML prompt without a tools block. */
+  readonly tools: readonly ToolDefinition[];
+  /** `json_object` / `json_schema` select the format's JSON mode. */
+  readonly responseFormat: ResponseFormat;
+}
+
+/** Events of the incremental tool-call parser (`src/hermes/tool-calls.ts`), in the order of the text. */
+export type { ToolCallParserEvent };
+
+export interface ToolCallStreamParser {
+  /** Feed generated text; returns what became final. */
+  push(text: string): readonly ToolCallParserEvent[];
+  /** End of generation: flushes held-back text and an unclosed final block. */
+  end(): readonly ToolCallParserEvent[];
+}
+
+export interface ChatFormat {
+  /** Short name for logs and `/v1/models` metadata (e.g. `hermes-3/template`). */
+  readonly name: string;
+  render(input: PromptRenderInput): PromptText;
+  /** A parser for one generation. `toolNames` = the declared tools (unknown names are still reported). */
+  createToolCallParser(toolNames: readonly string[]): ToolCallStreamParser;
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { createMockEngine } from "../engine/mock/mock-engine.js";
+import { promptToString } from "../prompt/text.js";
+import { ChatService, collectChat } from "./service.js";
+import { createHermesChatFormat } from "./hermes-format.js";
+import { ChatError } from "./errors.js";
+import type { ChatEvent, ChatRequest, ToolDefinition } from "./types.js";
+
+const weather: ToolDefinition = {
+  name: "get_weather",
+  description: "Weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
+const CALL = '<tool_call>\n{"arguments": {"city": "Paris"}, "name": "get_weather"}\n</tool_call>';
+
+function service(script: (prompt: string) => string | undefined, contextSize = 4096): ChatService {
+  const engine = createMockEngine({ script, contextSize, sequences: 2 });
+  let n = 0;
+  return new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }), createToolCallId: () => `call_${n++}` });
+}
+
+async function events(chat: ChatService, request: ChatRequest, signal?: AbortSignal): Promise<ChatEvent[]> {
+  const prepared = await chat.prepare(request);
+  const out: ChatEvent[] = [];
+  for await (const e of chat.stream(prepared, signal === undefined ? {} : { signal })) out.push(e);
+  return out;
+}
+
+describe("ChatService", () => {
+  it("streams plain text: generation-start first, text deltas, finish stop with usage", async () => {
+    const chat = service((p) => (p.endsWith("Hi<|im_end|>\n<|im_start|>assistant\n") ? "Hello there!" : undefined));
+    const out = await events(chat, { messages: [{ role: "user", content: "Hi" }] });
+    expect(out[0]).toEqual({ type: "generation-start" });
+    expect(out.filter((e) => e.type === "text-delta").map((e) => (e as { text: string }).text).join("")).toBe("Hello there!");
+    const finish = out.at(-1);
+    expect(finish).toMatchObject({ type: "finish", reason: "stop", engineReason: "stop" });
+    expect((finish as Extract<ChatEvent, { type: "finish" }>).usage.completionTokens).toBe("Hello there!".length + 1);
+  });
+
+  it("parses a tool call: start (id, name), arguments, end; finish_reason tool_calls; no markup in content", async () => {
+    const chat = service((p) => (p.includes("<tools>") ? `Let me check.\n${CALL}` : undefined));
+    const out = await events(chat, { messages: [{ role: "user", content: "Weather in Paris?" }], tools: [weather] });
+    const text = out.filter((e) => e.type === "text-delta").map((e) => (e as { text: string }).text).join("");
+    expect(text.trim()).toBe("Let me check.");
+    expect(text).not.toContain("tool_call");
+    const start = out.find((e) => e.type === "tool-call-start");
+    expect(start).toEqual({ type: "tool-call-start", index: 0, id: "call_0", name: "get_weather" });
+    const args = out.filter((e) => e.type === "tool-call-delta").map((e) => (e as { argumentsDelta: string }).argumentsDelta).join("");
+    expect(JSON.parse(args)).toEqual({ city: "Paris" });
+    expect(out.at(-1)).toMatchObject({ type: "finish", reason: "tool_calls" });
+  });
+
+  it("complete(): tool round trip renders the tool result and answers", async () => {
+    const chat = service((p) => {
+      if (p.includes("<tool_response>")) return "It is sunny in Paris.";
+      if (p.includes("<tools>")) return CALL;
+      return undefined;
+    });
+    const first = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "Weather?" }], tools: [weather] }));
+    expect(first.finishReason).toBe("tool_calls");
+    expect(first.content).toBe("");
+    const call = first.toolCalls[0]!;
+    expect(call.name).toBe("get_weather");
+    const second = await chat.complete(
+      await chat.prepare({
+        messages: [
+          { role: "user", content: "Weather?" },
+          { role: "assistant", content: null, toolCalls: [call] },
+          { role: "tool", content: '{"temp": 21}', toolCallId: call.id },
+        ],
+        tools: [weather],
+      }),
+    );
+    expect(second).toMatchObject({ content: "It is sunny in Paris.", finishReason: "stop", toolCalls: [] });
+  });
+
+  it("parallel_tool_calls false stops after the first call", async () => {
+    const two = `${CALL}\n${CALL.replace("Paris", "Rome")}\nand more text`;
+    const chat = service((p) => (p.includes("<tools>") ? two : undefined));
+    const parallel = await collectChat(chat.stream(await chat.prepare({ messages: [{ role: "user", content: "x" }], tools: [weather] })));
+    expect(parallel.toolCalls).toHaveLength(2);
+    const single = await collectChat(
+      chat.stream(await chat.prepare({ messages: [{ role: "user", content: "x" }], tools: [weather], parallelToolCalls: false })),
+    );
+    expect(single.toolCalls).toHaveLength(1);
+    expect(JSON.parse(single.toolCalls[0]!.arguments)).toEqual({ city: "Paris" });
+    expect(single.finishReason).toBe("tool_calls");
+    expect(single.usage.completionTokens).toBeLessThan(parallel.usage.completionTokens);
+    expect(chat.engine.stats().sequencesBusy).toBe(0);
+  });
+
+  it("tool_choice none removes the tools from the prompt and does not parse calls", async () => {
+    const chat = service((p) => (p.includes("<tools>") ? CALL : `plain ${CALL}`));
+    const r = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], tools: [weather], toolChoice: { type: "none" } }));
+    expect(r.toolCalls).toEqual([]);
+    expect(r.content).toBe(`plain ${CALL}`);
+    expect(promptToString(chat.render({ messages: [{ role: "user", content: "x" }], tools: [weather], toolChoice: { type: "none" } }))).not.toContain("<tools>");
+  });
+
+  it("rejects unknown named tool choice, required without tools and duplicate tools with a param", async () => {
+    const chat = service(() => "x");
+    const m = [{ role: "user" as const, content: "x" }];
+    await expect(chat.prepare({ messages: m, tools: [weather], toolChoice: { type: "function", name: "nope" } })).rejects.toMatchObject({
+      code: "invalid_request",
+      param: "tool_choice",
+    });
+    await expect(chat.prepare({ messages: m, toolChoice: { type: "required" } })).rejects.toBeInstanceOf(ChatError);
+    await expect(chat.prepare({ messages: m, tools: [weather, weather] })).rejects.toMatchObject({ param: "tools[1].function.name" });
+  });
+
+  it("rejects a prompt longer than the context with context_length_exceeded", async () => {
+    const chat = service(() => "x", 64);
+    await expect(chat.prepare({ messages: [{ role: "user", content: "y".repeat(200) }] })).rejects.toMatchObject({
+      code: "context_length_exceeded",
+      param: "messages",
+    });
+  });
+
+  it("maps max tokens to finish length and honours stop strings", async () => {
+    const chat = service(() => "one two three four");
+    const short = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], maxTokens: 3 }));
+    expect(short).toMatchObject({ content: "one", finishReason: "length" });
+    const stopped = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], stop: [" three"] }));
+    expect(stopped).toMatchObject({ content: "one two", finishReason: "stop" });
+  });
+
+  it("aborting frees the sequence and finishes with abort", async () => {
+    const engine = createMockEngine({ script: () => "a".repeat(500), tokenDelayMs: 2, sequences: 1 });
+    const chat = new ChatService({ engine, format: createHermesChatFormat() });
+    const controller = new AbortController();
+    const out: ChatEvent[] = [];
+    for await (const e of chat.stream(await chat.prepare({ messages: [{ role: "user", content: "x" }] }), { signal: controller.signal })) {
+      out.push(e);
+      if (out.length === 5) controller.abort();
+    }
+    expect(out.at(-1)).toMatchObject({ type: "finish", reason: "abort" });
+    expect(engine.stats().sequencesBusy).toBe(0);
+  });
+
+  it("reports logprobs for generated tokens when asked", async () => {
+    const chat = service(() => "abc");
+    const r = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], logprobs: true, topLogprobs: 2 }));
+    expect(r.logprobs?.map((t) => t.text).join("")).toBe("abc");
+    expect(r.logprobs?.[0]?.top).toHaveLength(2);
+    expect(r.logprobs?.[0]?.logprob).toBeLessThan(0);
+  });
+});

@@ -1,0 +1,361 @@
+/**
+ * The chat service: a chat request → Hermes prompt → `engine.generate` → tool-call parser → a stream of
+ * {@link ChatEvent}s. Framework-free: the HTTP server, the CLI and the agent loop share it.
+ *
+ * Use it in two steps: {@link ChatService.prepare} validates the request, renders and tokenizes the
+ * prompt once and checks it fits (so errors surface before anything is streamed); then
+ * {@link ChatService.stream} (or {@link ChatService.complete}) runs the generation.
+ */
+import type { Engine, FinishReason, GenerateRequest, GrammarConstraint, TokenId, Usage } from "../engine/types.js";
+import { EngineError } from "../engine/types.js";
+import type { PromptText } from "../prompt/text.js";
+import { noConstraints, type ConstraintBuilder } from "./constraints.js";
+import { ChatError } from "./errors.js";
+import type { ChatFormat, ToolCallParserEvent, ToolCallStreamParser } from "./format.js";
+import { randomId } from "./ids.js";
+import type {
+  ChatEvent,
+  ChatFinishReason,
+  ChatRequest,
+  ChatResult,
+  ChatToolCall,
+  ResponseFormat,
+  ToolChoice,
+  ToolDefinition,
+} from "./types.js";
+import type { GeneratedToken } from "../engine/types.js";
+
+export interface ChatServiceOptions {
+  readonly engine: Engine;
+  readonly format: ChatFormat;
+  /** Grammar for tool choice / JSON modes. Default {@link noConstraints} (prompt only). */
+  readonly constraints?: ConstraintBuilder;
+  /** Tool-call ids. Default `call_` + 24 random alphanumerics. */
+  readonly createToolCallId?: () => string;
+}
+
+/** A validated, rendered and tokenized chat request, ready to generate (possibly several times, for `n`). */
+export interface PreparedChat {
+  readonly request: ChatRequest;
+  readonly prompt: PromptText;
+  readonly promptTokens: readonly TokenId[];
+  /** Tools rendered into the prompt. */
+  readonly tools: readonly ToolDefinition[];
+  readonly toolChoice: ToolChoice;
+  /** Whether generated text is parsed for `<tool_call>` blocks. */
+  readonly parseToolCalls: boolean;
+  readonly grammar?: GrammarConstraint;
+}
+
+export interface ChatRunOptions {
+  /** Aborts the generation (the engine frees its sequence). */
+  readonly signal?: AbortSignal;
+}
+
+export class ChatService {
+  readonly engine: Engine;
+  readonly format: ChatFormat;
+  readonly #constraints: ConstraintBuilder;
+  readonly #createToolCallId: () => string;
+
+  constructor(options: ChatServiceOptions) {
+    this.engine = options.engine;
+    this.format = options.format;
+    this.#constraints = options.constraints ?? noConstraints;
+    this.#createToolCallId = options.createToolCallId ?? (() => randomId("call_"));
+  }
+
+  /** Render the prompt of a request without tokenizing it (for `/apply-template`). */
+  render(request: ChatRequest): PromptText {
+    const { tools, responseFormat } = this.#resolve(request);
+    return this.format.render({ messages: request.messages, tools, responseFormat });
+  }
+
+  /**
+   * Validate, render and tokenize. Throws {@link ChatError} for an invalid request or a prompt that
+   * does not fit in the context.
+   */
+  async prepare(request: ChatRequest): Promise<PreparedChat> {
+    const { tools, toolChoice, responseFormat } = this.#resolve(request);
+    const prompt = this.format.render({ messages: request.messages, tools, responseFormat });
+    const grammar = this.#constraints({
+      tools,
+      toolChoice,
+      responseFormat,
+      parallelToolCalls: request.parallelToolCalls ?? true,
+    });
+    const promptTokens = await this.engine.tokenize(prompt);
+    const contextSize = this.engine.info.contextSize;
+    if (promptTokens.length >= contextSize) {
+      throw new ChatError(
+        `This model's maximum context length is ${contextSize} tokens. However, your messages resulted in ` +
+          `${promptTokens.length} tokens. Please reduce the length of the messages.`,
+        "context_length_exceeded",
+        "messages",
+      );
+    }
+    return {
+      request,
+      prompt,
+      promptTokens,
+      tools,
+      toolChoice,
+      parseToolCalls: tools.length > 0,
+      ...(grammar === undefined ? {} : { grammar }),
+    };
+  }
+
+  /** Stream one generation of a prepared request. */
+  async *stream(prepared: PreparedChat, options: ChatRunOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
+    const { request } = prepared;
+    const cutAfterFirstCall = request.parallelToolCalls === false;
+    const wantLogprobs = request.logprobs === true || (request.topLogprobs ?? 0) > 0;
+
+    // Our own controller, so `parallel_tool_calls: false` can stop the engine after the first call.
+    const controller = new AbortController();
+    const outerSignal = options.signal;
+    const onOuterAbort = (): void => controller.abort(outerSignal?.reason);
+    if (outerSignal?.aborted === true) controller.abort(outerSignal.reason);
+    else outerSignal?.addEventListener("abort", onOuterAbort, { once: true });
+
+    const engineRequest: GenerateRequest = {
+      prompt: prepared.promptTokens,
+      signal: controller.signal,
+      ...(request.sampling === undefined ? {} : { sampling: request.sampling }),
+      ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+      ...(request.stop === undefined || request.stop.length === 0 ? {} : { stop: request.stop }),
+      ...(wantLogprobs ? { logprobs: true } : {}),
+      ...((request.topLogprobs ?? 0) > 0 ? { topLogprobs: request.topLogprobs } : {}),
+      ...(prepared.grammar === undefined ? {} : { grammar: prepared.grammar }),
+    };
+
+    const calls = new ToolCallTracker(this.#createToolCallId);
+    const parser: ToolCallStreamParser | undefined = prepared.parseToolCalls
+      ? this.format.createToolCallParser(prepared.tools.map((t) => t.name))
+      : undefined;
+    let started = false;
+    let completionTokens = 0;
+    let cut = false;
+    let finish: { reason: FinishReason; usage: Usage } | undefined;
+
+    try {
+      try {
+        for await (const event of this.engine.generate(engineRequest)) {
+          if (!started) {
+            started = true;
+            yield { type: "generation-start" };
+          }
+          if (event.type === "finish") {
+            finish = { reason: event.reason, usage: event.usage };
+            break;
+          }
+          completionTokens += event.tokens.length;
+          if (cut) continue; // draining after our own abort
+          if (wantLogprobs && event.tokens.length > 0) yield { type: "logprobs", tokens: event.tokens };
+          if (parser === undefined) {
+            if (event.text !== "") yield { type: "text-delta", text: event.text };
+            continue;
+          }
+          for (const out of calls.map(parser.push(event.text))) {
+            yield out;
+            if (cutAfterFirstCall && out.type === "tool-call-end") {
+              cut = true;
+              controller.abort(new Error("parallel_tool_calls is false: first tool call complete"));
+              break;
+            }
+          }
+        }
+      } catch (error) {
+        // An abort (ours or the caller's) may surface as an error, depending on the engine.
+        if (!controller.signal.aborted) throw error;
+        if (!(error instanceof EngineError) && !isAbortError(error)) throw error;
+      }
+
+      if (parser !== undefined && !cut) {
+        for (const out of calls.map(parser.end())) {
+          if (cut) break;
+          yield out;
+          if (cutAfterFirstCall && out.type === "tool-call-end") cut = true;
+        }
+      }
+      if (!started && !controller.signal.aborted) yield { type: "generation-start" };
+
+      const engineReason: FinishReason = finish?.reason ?? "abort";
+      const usage: Usage = finish?.usage ?? {
+        promptTokens: prepared.promptTokens.length,
+        completionTokens,
+        cachedPromptTokens: 0,
+      };
+      yield { type: "finish", reason: chatFinishReason(engineReason, calls.completed > 0, cut), engineReason, usage };
+    } finally {
+      outerSignal?.removeEventListener("abort", onOuterAbort);
+      if (!controller.signal.aborted && finish === undefined) controller.abort(new Error("chat stream closed early"));
+    }
+  }
+
+  /** Run one generation to the end and accumulate it. */
+  async complete(prepared: PreparedChat, options: ChatRunOptions = {}): Promise<ChatResult> {
+    return collectChat(this.stream(prepared, options));
+  }
+
+  #resolve(request: ChatRequest): { tools: readonly ToolDefinition[]; toolChoice: ToolChoice; responseFormat: ResponseFormat } {
+    if (request.messages.length === 0) {
+      throw new ChatError("'messages' must contain at least one message.", "invalid_request", "messages");
+    }
+    const declared = request.tools ?? [];
+    const names = new Set<string>();
+    declared.forEach((tool, i) => {
+      if (names.has(tool.name)) {
+        throw new ChatError(`Duplicate tool name '${tool.name}'.`, "invalid_request", `tools[${i}].function.name`);
+      }
+      names.add(tool.name);
+    });
+    const toolChoice: ToolChoice = request.toolChoice ?? { type: declared.length > 0 ? "auto" : "none" };
+    switch (toolChoice.type) {
+      case "auto":
+      case "none":
+        break;
+      case "required":
+        if (declared.length === 0) {
+          throw new ChatError("tool_choice 'required' needs at least one tool in 'tools'.", "invalid_request", "tool_choice");
+        }
+        break;
+      case "function":
+        if (!names.has(toolChoice.name)) {
+          throw new ChatError(
+            `tool_choice names the function '${toolChoice.name}', which is not in 'tools'.`,
+            "invalid_request",
+            "tool_choice",
+          );
+        }
+        break;
+      default:
+        toolChoice satisfies never;
+    }
+    const tools = toolChoice.type === "none" ? [] : declared;
+    return { tools, toolChoice, responseFormat: request.responseFormat ?? { type: "text" } };
+  }
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}
+
+function chatFinishReason(engineReason: FinishReason, hasToolCalls: boolean, cut: boolean): ChatFinishReason {
+  if (cut) return "tool_calls";
+  switch (engineReason) {
+    case "stop":
+    case "stop-string":
+      return hasToolCalls ? "tool_calls" : "stop";
+    case "length":
+      return "length";
+    case "abort":
+      return "abort";
+    default:
+      engineReason satisfies never;
+      return "stop";
+  }
+}
+
+/**
+ * Maps parser events to chat events: assigns OpenAI indexes (0, 1, … over successful calls) and ids, and
+ * guarantees that each call's argument fragments concatenate to its final arguments.
+ */
+class ToolCallTracker {
+  completed = 0;
+  readonly #open = new Map<number, { index: number; id: string; name: string; sent: string }>();
+  #next = 0;
+
+  constructor(private readonly createId: () => string) {}
+
+  *map(events: readonly ToolCallParserEvent[]): Generator<ChatEvent, void, undefined> {
+    for (const event of events) {
+      switch (event.type) {
+        case "text-delta":
+          if (event.text !== "") yield { type: "text-delta", text: event.text };
+          break;
+        case "tool-call-start":
+          yield this.#start(event.index, event.name);
+          break;
+        case "tool-call-delta": {
+          const call = this.#open.get(event.index);
+          if (call === undefined || event.argumentsFragment === "") break;
+          call.sent += event.argumentsFragment;
+          yield { type: "tool-call-delta", index: call.index, argumentsDelta: event.argumentsFragment };
+          break;
+        }
+        case "tool-call-end": {
+          let call = this.#open.get(event.index);
+          if (call === undefined) {
+            yield this.#start(event.index, event.name);
+            call = this.#open.get(event.index);
+          }
+          if (call === undefined) break;
+          if (event.arguments.startsWith(call.sent) && event.arguments.length > call.sent.length) {
+            const rest = event.arguments.slice(call.sent.length);
+            call.sent = event.arguments;
+            yield { type: "tool-call-delta", index: call.index, argumentsDelta: rest };
+          }
+          this.#open.delete(event.index);
+          this.completed++;
+          yield { type: "tool-call-end", index: call.index, id: call.id, name: call.name, arguments: event.arguments };
+          break;
+        }
+        case "error":
+          yield { type: "tool-call-error", kind: event.error.kind, raw: event.error.raw };
+          break;
+        default:
+          event satisfies never;
+      }
+    }
+  }
+
+  /** Ids come from the service (its `createToolCallId`), not the parser, so they are the same across formats. */
+  #start(parserIndex: number, name: string): ChatEvent {
+    const call = { index: this.#next++, id: this.createId(), name, sent: "" };
+    this.#open.set(parserIndex, call);
+    return { type: "tool-call-start", index: call.index, id: call.id, name };
+  }
+}
+
+/** Accumulate a chat event stream into a {@link ChatResult}. */
+export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<ChatResult> {
+  let content = "";
+  const calls: ChatToolCall[] = [];
+  const logprobs: GeneratedToken[] = [];
+  let sawLogprobs = false;
+  let toolCallError: { kind: string; raw: string } | undefined;
+  for await (const event of events) {
+    switch (event.type) {
+      case "generation-start":
+      case "tool-call-start":
+      case "tool-call-delta":
+        break;
+      case "text-delta":
+        content += event.text;
+        break;
+      case "tool-call-end":
+        calls.push({ id: event.id, name: event.name, arguments: event.arguments });
+        break;
+      case "logprobs":
+        sawLogprobs = true;
+        logprobs.push(...event.tokens);
+        break;
+      case "tool-call-error":
+        toolCallError ??= { kind: event.kind, raw: event.raw };
+        break;
+      case "finish":
+        return {
+          content: calls.length > 0 ? content.trim() : content,
+          toolCalls: calls,
+          finishReason: event.reason,
+          usage: event.usage,
+          ...(sawLogprobs ? { logprobs } : {}),
+          ...(toolCallError === undefined ? {} : { toolCallError }),
+        };
+      default:
+        event satisfies never;
+    }
+  }
+  throw new Error("chat stream ended without a finish event");
+}

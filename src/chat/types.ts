@@ -1,0 +1,104 @@
+/**
+ * Framework-free chat types: what the chat service accepts and emits. The OpenAI HTTP layer
+ * (`src/server/`), the CLI and the agent loop all speak these; none of them is HTTP-specific.
+ */
+import type { FinishReason, GeneratedToken, SamplingOptions, Usage } from "../engine/types.js";
+
+/** A tool call as it appears in an assistant message (arguments as a JSON string, as OpenAI sends them). */
+export interface ChatToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** The arguments as JSON text (an object). */
+  readonly arguments: string;
+}
+
+export type ChatMessage =
+  | { readonly role: "system"; readonly content: string }
+  | { readonly role: "user"; readonly content: string }
+  | { readonly role: "assistant"; readonly content: string | null; readonly toolCalls?: readonly ChatToolCall[] }
+  | { readonly role: "tool"; readonly content: string; readonly toolCallId?: string; readonly name?: string };
+
+/** A function tool the model may call. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  /** JSON Schema of the arguments object. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /** OpenAI `strict`: arguments must match `parameters` exactly (enforced with a grammar when available). */
+  readonly strict?: boolean;
+}
+
+export type ToolChoice =
+  | { readonly type: "auto" }
+  | { readonly type: "none" }
+  | { readonly type: "required" }
+  | { readonly type: "function"; readonly name: string };
+
+export type ResponseFormat =
+  | { readonly type: "text" }
+  | { readonly type: "json_object" }
+  | {
+      readonly type: "json_schema";
+      readonly name: string;
+      readonly schema: Readonly<Record<string, unknown>>;
+      readonly strict: boolean;
+    };
+
+export interface ChatRequest {
+  readonly messages: readonly ChatMessage[];
+  /** Default none. */
+  readonly tools?: readonly ToolDefinition[];
+  /** Default `auto` (when tools are given) — `none` removes the tools from the prompt. */
+  readonly toolChoice?: ToolChoice;
+  /** Default true. false = stop after the first complete tool call. */
+  readonly parallelToolCalls?: boolean;
+  /** Default `{type: "text"}`. */
+  readonly responseFormat?: ResponseFormat;
+  readonly sampling?: SamplingOptions;
+  /** Default: until the context is full. */
+  readonly maxTokens?: number;
+  /** Stop strings. Default none. */
+  readonly stop?: readonly string[];
+  /** Report the log-probability of each generated token. Default false. */
+  readonly logprobs?: boolean;
+  /** Alternatives per token, 0–20. Default 0. */
+  readonly topLogprobs?: number;
+}
+
+/** Why a chat generation ended, in OpenAI's terms (`abort` = the caller's signal fired). */
+export type ChatFinishReason = "stop" | "length" | "tool_calls" | "abort";
+
+/**
+ * What the chat service streams. Text and tool-call events follow the order of the generated text;
+ * `generation-start` comes once, when the first token exists (prefill done), before anything else.
+ */
+export type ChatEvent =
+  | { readonly type: "generation-start" }
+  | { readonly type: "text-delta"; readonly text: string }
+  | { readonly type: "tool-call-start"; readonly index: number; readonly id: string; readonly name: string }
+  /** A fragment of the arguments JSON; the fragments of one call concatenate to its final `arguments`. */
+  | { readonly type: "tool-call-delta"; readonly index: number; readonly argumentsDelta: string }
+  | { readonly type: "tool-call-end"; readonly index: number; readonly id: string; readonly name: string; readonly arguments: string }
+  /** Generated tokens with their log-probabilities (only when requested), in generation order. */
+  | { readonly type: "logprobs"; readonly tokens: readonly GeneratedToken[] }
+  /** A `<tool_call>` block that failed to parse; its raw text stays in the content (policy P5). */
+  | { readonly type: "tool-call-error"; readonly kind: string; readonly raw: string }
+  | {
+      readonly type: "finish";
+      readonly reason: ChatFinishReason;
+      /** The engine's own reason (before tool calls turned it into `tool_calls`). */
+      readonly engineReason: FinishReason;
+      readonly usage: Usage;
+    };
+
+/** A whole chat completion, accumulated from {@link ChatEvent}s. */
+export interface ChatResult {
+  readonly content: string;
+  readonly toolCalls: readonly ChatToolCall[];
+  readonly finishReason: ChatFinishReason;
+  readonly usage: Usage;
+  /** Present when logprobs were requested. */
+  readonly logprobs?: readonly GeneratedToken[];
+  /** First tool-call parse error, if any block failed. */
+  readonly toolCallError?: { readonly kind: string; readonly raw: string };
+}

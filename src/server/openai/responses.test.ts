@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { createParser } from "eventsource-parser";
+import type { ChatEvent } from "../../chat/types.js";
+import { ChatChunkEncoder, toChatCompletion } from "./responses.js";
+
+const usage = { promptTokens: 10, completionTokens: 5, cachedPromptTokens: 4 };
+
+function parse(text: string): unknown[] {
+  const out: unknown[] = [];
+  const p = createParser({ onEvent: (e) => out.push(e.data === "[DONE]" ? "[DONE]" : JSON.parse(e.data)) });
+  p.feed(text);
+  return out;
+}
+
+describe("ChatChunkEncoder", () => {
+  it("streams role, content, tool-call deltas and finish like OpenAI", () => {
+    const enc = new ChatChunkEncoder({ id: "chatcmpl-1", created: 42, model: "m", includeUsage: true });
+    const events: ChatEvent[] = [
+      { type: "generation-start" },
+      { type: "text-delta", text: "Hi \"there\"\n" },
+      { type: "tool-call-start", index: 0, id: "call_a", name: "get_weather" },
+      { type: "tool-call-delta", index: 0, argumentsDelta: '{"city": ' },
+      { type: "tool-call-delta", index: 0, argumentsDelta: '"Paris"}' },
+      { type: "tool-call-end", index: 0, id: "call_a", name: "get_weather", arguments: '{"city": "Paris"}' },
+      { type: "finish", reason: "tool_calls", engineReason: "stop", usage },
+    ];
+    const text = events.map((e) => enc.encode(0, e)).join("") + enc.encodeUsage(usage);
+    const chunks = parse(text) as Array<Record<string, any>>;
+    expect(chunks).toHaveLength(7); // tool-call-end produces no chunk
+    for (const c of chunks) {
+      expect(c).toMatchObject({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 42, model: "m" });
+    }
+    expect(chunks[0]!.choices).toEqual([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
+    expect(chunks[0]!.usage).toBeNull();
+    expect(chunks[1]!.choices[0].delta).toEqual({ content: "Hi \"there\"\n" });
+    expect(chunks[2]!.choices[0].delta).toEqual({
+      tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "get_weather", arguments: "" } }],
+    });
+    expect(chunks[3]!.choices[0].delta).toEqual({ tool_calls: [{ index: 0, function: { arguments: '{"city": ' } }] });
+    expect(chunks[4]!.choices[0].delta).toEqual({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] });
+    expect(chunks[5]!.choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: "tool_calls" });
+    expect(chunks[6]!.choices).toEqual([]);
+    expect(chunks[6]!.usage).toEqual({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, prompt_tokens_details: { cached_tokens: 4 } });
+  });
+
+  it("omits usage fields when include_usage is off, and attaches pending logprobs to the next chunk", () => {
+    const enc = new ChatChunkEncoder({ id: "x", created: 1, model: "m", includeUsage: false });
+    expect(enc.encode(1, { type: "logprobs", tokens: [{ id: 5, text: "é", logprob: -0.5, top: [{ token: 5, text: "é", logprob: -0.5 }] }] })).toBe("");
+    const [chunk] = parse(enc.encode(1, { type: "text-delta", text: "é" })) as Array<Record<string, any>>;
+    expect(chunk!.usage).toBeUndefined();
+    expect(chunk!.choices[0].index).toBe(1);
+    expect(chunk!.choices[0].logprobs).toEqual({
+      content: [{ token: "é", logprob: -0.5, bytes: [195, 169], top_logprobs: [{ token: "é", logprob: -0.5, bytes: [195, 169] }] }],
+    });
+    const [next] = parse(enc.encode(1, { type: "text-delta", text: "x" })) as Array<Record<string, any>>;
+    expect(next!.choices[0].logprobs).toBeNull();
+    expect(enc.encodeUsage(usage)).toBe("");
+  });
+});
+
+describe("toChatCompletion", () => {
+  it("builds a chat.completion with null content for tool-call-only turns and sums usage over choices", () => {
+    const body = toChatCompletion({ id: "c", created: 3, model: "m" }, [
+      { content: "", toolCalls: [{ id: "call_1", name: "f", arguments: "{}" }], finishReason: "tool_calls", usage },
+      { content: "plain", toolCalls: [], finishReason: "length", usage },
+    ]) as Record<string, any>;
+    expect(body.object).toBe("chat.completion");
+    expect(body.choices[0].message).toEqual({
+      role: "assistant",
+      content: null,
+      refusal: null,
+      tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }],
+    });
+    expect(body.choices[0].finish_reason).toBe("tool_calls");
+    expect(body.choices[1].message.content).toBe("plain");
+    expect(body.choices[1].message.tool_calls).toBeUndefined();
+    expect(body.choices[1].finish_reason).toBe("length");
+    expect(body.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 });
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * OpenAI response objects: streaming chunks built from chat events (one small object per step, serialised
+ * once) and whole responses built from accumulated results. Pure: no I/O, no clock (callers pass
+ * `created`), so it is tested in isolation.
+ */
+import type { GeneratedToken, Usage } from "../../engine/types.js";
+import type { ChatEvent, ChatFinishReason, ChatResult } from "../../chat/types.js";
+import { encodeSseData } from "../sse.js";
+
+export type OpenAIFinishReason = "stop" | "length" | "tool_calls";
+
+export interface OpenAIUsage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly total_tokens: number;
+  readonly prompt_tokens_details: { readonly cached_tokens: number };
+}
+
+export function toOpenAIUsage(usage: Usage): OpenAIUsage {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens },
+  };
+}
+
+/** Sum usage over the choices of one request (`n` > 1): the prompt counts once. */
+export function sumUsage(usages: readonly Usage[]): Usage {
+  let completionTokens = 0;
+  let promptTokens = 0;
+  let cachedPromptTokens = 0;
+  for (const u of usages) {
+    completionTokens += u.completionTokens;
+    promptTokens = Math.max(promptTokens, u.promptTokens);
+    cachedPromptTokens = Math.max(cachedPromptTokens, u.cachedPromptTokens);
+  }
+  return { promptTokens, completionTokens, cachedPromptTokens };
+}
+
+/** `abort` never reaches a client (it is gone, or the timeout error is sent instead). */
+export function toOpenAIFinishReason(reason: ChatFinishReason): OpenAIFinishReason {
+  return reason === "abort" ? "stop" : reason;
+}
+
+const utf8 = new TextEncoder();
+
+interface OpenAITopLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  readonly bytes: number[];
+}
+interface OpenAITokenLogprob extends OpenAITopLogprob {
+  readonly top_logprobs: OpenAITopLogprob[];
+}
+
+export function toOpenAILogprobs(tokens: readonly GeneratedToken[]): OpenAITokenLogprob[] {
+  return tokens.map((t) => ({
+    token: t.text,
+    logprob: t.logprob ?? 0,
+    bytes: Array.from(utf8.encode(t.text)),
+    top_logprobs: (t.top ?? []).map((a) => ({ token: a.text, logprob: a.logprob, bytes: Array.from(utf8.encode(a.text)) })),
+  }));
+}
+
+export interface ChatChunkEncoderOptions {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+  /** `stream_options.include_usage`: every chunk carries `usage: null` and a final usage chunk is sent. */
+  readonly includeUsage: boolean;
+}
+
+/**
+ * Turns chat events of one request (any number of choices) into SSE text, as OpenAI streams them:
+ * the role delta first (on `generation-start`, i.e. with the first token), content deltas, `tool_calls`
+ * deltas (index, id, type and name once, then argument fragments), a finish chunk, an optional usage
+ * chunk. Log-probabilities ride on the next chunk of their choice.
+ */
+export class ChatChunkEncoder {
+  readonly #options: ChatChunkEncoderOptions;
+  readonly #pendingLogprobs = new Map<number, GeneratedToken[]>();
+  readonly #prefix: string;
+
+  constructor(options: ChatChunkEncoderOptions) {
+    this.#options = options;
+    // The constant head of every chunk, serialised once.
+    this.#prefix =
+      `{"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${options.created},` +
+      `"model":${JSON.stringify(options.model)},"system_fingerprint":null,"choices":[`;
+  }
+
+  /** SSE text for one event of choice `choice` ("" when the event produces no chunk). */
+  encode(choice: number, event: ChatEvent): string {
+    switch (event.type) {
+      case "generation-start":
+        return this.#chunk(choice, { role: "assistant", content: "" }, null);
+      case "text-delta":
+        return this.#chunk(choice, { content: event.text }, null);
+      case "tool-call-start":
+        return this.#chunk(
+          choice,
+          { tool_calls: [{ index: event.index, id: event.id, type: "function", function: { name: event.name, arguments: "" } }] },
+          null,
+        );
+      case "tool-call-delta":
+        return this.#chunk(choice, { tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
+      case "tool-call-end":
+      case "tool-call-error":
+        return "";
+      case "logprobs": {
+        const pending = this.#pendingLogprobs.get(choice);
+        if (pending === undefined) this.#pendingLogprobs.set(choice, [...event.tokens]);
+        else pending.push(...event.tokens);
+        return "";
+      }
+      case "finish":
+        return this.#chunk(choice, {}, toOpenAIFinishReason(event.reason));
+      default:
+        event satisfies never;
+        return "";
+    }
+  }
+
+  /** The final usage chunk (`choices: []`), or "" when usage was not requested. */
+  encodeUsage(usage: Usage): string {
+    if (!this.#options.includeUsage) return "";
+    return `data: ${this.#prefix}],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n`;
+  }
+
+  #chunk(choice: number, delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null): string {
+    const pending = this.#pendingLogprobs.get(choice);
+    let logprobs = "null";
+    if (pending !== undefined && pending.length > 0) {
+      logprobs = JSON.stringify({ content: toOpenAILogprobs(pending) });
+      this.#pendingLogprobs.delete(choice);
+    }
+    const usage = this.#options.includeUsage ? ',"usage":null' : "";
+    return (
+      `data: ${this.#prefix}{"index":${choice},"delta":${JSON.stringify(delta)},"logprobs":${logprobs},` +
+      `"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}}]${usage}}\n\n`
+    );
+  }
+}
+
+/** An error inside an already-started stream: OpenAI clients (and the openai SDK) read `data: {"error": …}`. */
+export function encodeStreamError(body: unknown): string {
+  return encodeSseData(body);
+}
+
+export interface ChatCompletionMeta {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+}
+
+/** A whole `chat.completion` object from the results of its choices. */
+export function toChatCompletion(meta: ChatCompletionMeta, results: readonly ChatResult[]): Record<string, unknown> {
+  return {
+    id: meta.id,
+    object: "chat.completion",
+    created: meta.created,
+    model: meta.model,
+    system_fingerprint: null,
+    choices: results.map((r, index) => ({
+      index,
+      message: {
+        role: "assistant",
+        content: r.toolCalls.length > 0 && r.content === "" ? null : r.content,
+        refusal: null,
+        ...(r.toolCalls.length > 0
+          ? {
+              tool_calls: r.toolCalls.map((c) => ({
+                id: c.id,
+                type: "function",
+                function: { name: c.name, arguments: c.arguments },
+              })),
+            }
+          : {}),
+      },
+      logprobs: r.logprobs === undefined ? null : { content: toOpenAILogprobs(r.logprobs) },
+      finish_reason: toOpenAIFinishReason(r.finishReason),
+    })),
+    usage: toOpenAIUsage(sumUsage(results.map((r) => r.usage))),
+  };
+}

@@ -1,0 +1,217 @@
+import { useMemo, useState } from "preact/hooks";
+import type { WireToolCall } from "../lib/chunks.js";
+import { renderMarkdown } from "../lib/markdown.js";
+import type { ReplyMeta, UiMessage } from "../lib/model.js";
+
+export interface MessageListProps {
+  readonly messages: readonly UiMessage[];
+  /** Id of the assistant message being streamed, if any. */
+  readonly streamingId: string | null;
+  readonly busy: boolean;
+  readonly onAnswerTool: (assistantId: string, call: WireToolCall, result: string) => void;
+}
+
+export function MessageList(props: MessageListProps) {
+  const answers = useMemo(() => {
+    const map = new Map<string, string>();
+    for (const m of props.messages) if (m.role === "tool") map.set(m.toolCallId, m.content);
+    return map;
+  }, [props.messages]);
+  const lastAssistant = [...props.messages].reverse().find((m) => m.role === "assistant");
+
+  return (
+    <>
+      {props.messages.map((m) => {
+        switch (m.role) {
+          case "user":
+            return (
+              <article key={m.id} class="message user" data-role="user" aria-label="You">
+                <div class="bubble user-text">{m.content}</div>
+              </article>
+            );
+          case "assistant":
+            return (
+              <AssistantMessage
+                key={m.id}
+                id={m.id}
+                content={m.content}
+                toolCalls={m.toolCalls ?? []}
+                meta={m.meta}
+                streaming={props.streamingId === m.id}
+                answers={answers}
+                canAnswer={!props.busy && lastAssistant?.id === m.id}
+                onAnswerTool={(call, result) => props.onAnswerTool(m.id, call, result)}
+              />
+            );
+          case "tool":
+            // Shown inside the card of the call it answers.
+            return null;
+          default:
+            m satisfies never;
+            return null;
+        }
+      })}
+    </>
+  );
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function Stats(props: { readonly meta: ReplyMeta }) {
+  const { meta } = props;
+  const parts: { key: string; text: string }[] = [];
+  if (meta.ttftMs !== undefined && meta.ttftMs !== null) parts.push({ key: "ttft", text: `TTFT ${formatMs(meta.ttftMs)}` });
+  if (meta.tokensPerSecond !== undefined && meta.tokensPerSecond !== null) {
+    parts.push({ key: "tps", text: `${meta.tokensPerSecond.toFixed(1)} tok/s` });
+  }
+  if (meta.completionTokens !== undefined) parts.push({ key: "tokens", text: `${meta.completionTokens} tokens` });
+  if (meta.finishReason !== undefined && meta.finishReason !== null) parts.push({ key: "finish", text: meta.finishReason });
+  if (parts.length === 0) return null;
+  return (
+    <p class="stats" aria-label="Reply statistics">
+      {parts.map((p) => (
+        <span key={p.key} data-stat={p.key}>
+          {p.text}
+        </span>
+      ))}
+    </p>
+  );
+}
+
+function AssistantMessage(props: {
+  readonly id: string;
+  readonly content: string;
+  readonly toolCalls: readonly WireToolCall[];
+  readonly meta: ReplyMeta | undefined;
+  readonly streaming: boolean;
+  readonly answers: ReadonlyMap<string, string>;
+  readonly canAnswer: boolean;
+  readonly onAnswerTool: (call: WireToolCall, result: string) => void;
+}) {
+  const html = useMemo(() => (props.content === "" ? "" : renderMarkdown(props.content)), [props.content]);
+  const meta = props.meta ?? {};
+  return (
+    <article
+      class={props.streaming ? "message assistant streaming" : "message assistant"}
+      data-role="assistant"
+      data-message-id={props.id}
+      data-state={props.streaming ? "streaming" : meta.stopped === true ? "stopped" : meta.error !== undefined ? "error" : "done"}
+      aria-label="Assistant"
+      aria-busy={props.streaming}
+    >
+      {html !== "" ? (
+        <div class="bubble markdown" dangerouslySetInnerHTML={{ __html: html }} />
+      ) : props.streaming && props.toolCalls.length === 0 ? (
+        <div class="bubble typing" aria-label="Waiting for the first token">
+          <span />
+          <span />
+          <span />
+        </div>
+      ) : null}
+      {props.toolCalls.map((call, i) => (
+        <ToolCallCard
+          key={call.id !== "" ? call.id : `i${i}`}
+          call={call}
+          answer={props.answers.get(call.id)}
+          canAnswer={props.canAnswer && !props.streaming}
+          onAnswer={(result) => props.onAnswerTool(call, result)}
+        />
+      ))}
+      {meta.stopped === true ? <p class="badge badge-stopped">Stopped</p> : null}
+      {meta.error !== undefined ? <p class="badge badge-error">Failed: {meta.error}</p> : null}
+      {meta.json !== undefined ? (
+        meta.json.kind === "json-valid" ? (
+          <p class="badge badge-ok" data-json="valid">
+            ✓ Valid JSON{meta.json.schemaChecked ? ", matches the schema" : ""}
+          </p>
+        ) : (
+          <div class="badge badge-error" data-json="invalid">
+            ✗ JSON check failed
+            <ul>
+              {meta.json.errors.map((e) => (
+                <li key={e}>{e}</li>
+              ))}
+            </ul>
+          </div>
+        )
+      ) : null}
+      {!props.streaming ? <Stats meta={meta} /> : null}
+    </article>
+  );
+}
+
+function prettyArguments(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+function ToolCallCard(props: {
+  readonly call: WireToolCall;
+  readonly answer: string | undefined;
+  readonly canAnswer: boolean;
+  readonly onAnswer: (result: string) => void;
+}) {
+  const [draft, setDraft] = useState("");
+  const { call } = props;
+  const inputId = `tool-answer-${call.id}`;
+  const submit = () => {
+    if (draft.trim() === "") return;
+    props.onAnswer(draft);
+    setDraft("");
+  };
+  return (
+    <details class="tool-card" open data-tool-call-id={call.id} data-tool-name={call.function.name}>
+      <summary>
+        <span class="tool-icon" aria-hidden="true">
+          ƒ
+        </span>
+        <span class="tool-name">{call.function.name}</span>
+        <span class="tool-id">{call.id}</span>
+      </summary>
+      <div class="tool-body">
+        <h4>Arguments</h4>
+        <pre class="tool-arguments">{prettyArguments(call.function.arguments)}</pre>
+        {props.answer !== undefined ? (
+          <>
+            <h4>Result</h4>
+            <pre class="tool-result">{props.answer}</pre>
+          </>
+        ) : props.canAnswer ? (
+          <form
+            class="tool-answer"
+            onSubmit={(e) => {
+              e.preventDefault();
+              submit();
+            }}
+          >
+            <label for={inputId}>Result of {call.function.name}</label>
+            <textarea
+              id={inputId}
+              rows={3}
+              class="code-input"
+              placeholder='e.g. {"temperature": 21}'
+              value={draft}
+              onInput={(e) => setDraft(e.currentTarget.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+                  e.preventDefault();
+                  submit();
+                }
+              }}
+            />
+            <button type="submit" class="primary small" disabled={draft.trim() === ""}>
+              Send result
+            </button>
+          </form>
+        ) : (
+          <p class="hint">Waiting for a result.</p>
+        )}
+      </div>
+    </details>
+  );
+}

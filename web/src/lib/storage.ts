@@ -1,0 +1,106 @@
+/**
+ * Conversations and settings kept in the browser (`localStorage`), read defensively: a missing, corrupt or
+ * foreign value yields the defaults instead of breaking the page. DOM-free: takes any key-value store.
+ */
+import { DEFAULT_SETTINGS, type Conversation, type Settings, type UiMessage } from "./model.js";
+
+/** The part of the Web Storage API used here. */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export const CONVERSATIONS_KEY = "talaria.web.conversations.v1";
+export const SETTINGS_KEY = "talaria.web.settings.v1";
+export const ACTIVE_KEY = "talaria.web.active.v1";
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function readJson(store: KeyValueStore, key: string): unknown {
+  try {
+    const text = store.getItem(key);
+    return text === null ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+function isMessage(value: unknown): value is UiMessage {
+  if (!isRecord(value) || typeof value["id"] !== "string" || typeof value["content"] !== "string") return false;
+  switch (value["role"]) {
+    case "user":
+      return true;
+    case "assistant":
+      return value["toolCalls"] === undefined || Array.isArray(value["toolCalls"]);
+    case "tool":
+      return typeof value["toolCallId"] === "string";
+    default:
+      return false;
+  }
+}
+
+function isConversation(value: unknown): value is Conversation {
+  return (
+    isRecord(value) &&
+    typeof value["id"] === "string" &&
+    typeof value["title"] === "string" &&
+    typeof value["systemPrompt"] === "string" &&
+    typeof value["createdAt"] === "number" &&
+    typeof value["updatedAt"] === "number" &&
+    Array.isArray(value["messages"]) &&
+    value["messages"].every(isMessage)
+  );
+}
+
+/** Stored conversations, newest first; entries that do not look like conversations are dropped. */
+export function loadConversations(store: KeyValueStore): Conversation[] {
+  const value = readJson(store, CONVERSATIONS_KEY);
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter(isConversation)
+    .map((c) => ({ ...c, titleEdited: c.titleEdited === true }))
+    .sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
+/** Save; returns an error message when the browser refuses (quota, private mode), else null. */
+export function saveConversations(store: KeyValueStore, conversations: readonly Conversation[]): string | null {
+  return write(store, CONVERSATIONS_KEY, JSON.stringify(conversations));
+}
+
+export function loadSettings(store: KeyValueStore): Settings {
+  const value = readJson(store, SETTINGS_KEY);
+  if (!isRecord(value)) return DEFAULT_SETTINGS;
+  const out: Record<string, string | boolean> = { ...DEFAULT_SETTINGS };
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    const stored = value[key];
+    if (typeof stored === typeof fallback) out[key] = stored as string | boolean;
+  }
+  return out as unknown as Settings;
+}
+
+export function saveSettings(store: KeyValueStore, settings: Settings): string | null {
+  return write(store, SETTINGS_KEY, JSON.stringify(settings));
+}
+
+export function loadActiveId(store: KeyValueStore): string | null {
+  try {
+    return store.getItem(ACTIVE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function saveActiveId(store: KeyValueStore, id: string): void {
+  write(store, ACTIVE_KEY, id);
+}
+
+function write(store: KeyValueStore, key: string, value: string): string | null {
+  try {
+    store.setItem(key, value);
+    return null;
+  } catch (error) {
+    return `Could not save in this browser's storage: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
