@@ -10,6 +10,7 @@ import { register as registerServe } from "./commands/serve.js";
 import { register as registerRender } from "./commands/render.js";
 import { register as registerParse } from "./commands/parse.js";
 import { register as registerChat } from "./commands/chat.js";
+import { register as registerEval } from "./commands/eval.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
@@ -24,5 +25,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerRender(program);
   registerParse(program);
   registerChat(program);
+  registerEval(program);
   await program.parseAsync([...argv]);
 }

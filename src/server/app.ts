@@ -328,7 +328,8 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
           const text = encoder.encode(choice, event);
           if (text !== "") yield text;
         }
-        yield encoder.encodeUsage(sumUsage(usages));
+        const usageChunk = encoder.encodeUsage(sumUsage(usages));
+        if (usageChunk !== "") yield usageChunk;
         yield SSE_DONE;
       } finally {
         ticket.release();
@@ -486,7 +487,8 @@ async function streamSse(
 ): Promise<Response> {
   let first: IteratorResult<string, void>;
   try {
-    first = await pieces.next();
+    do first = await pieces.next();
+    while (first.done !== true && first.value === "");
   } catch (error) {
     ticket.release();
     throw error;
@@ -504,12 +506,18 @@ async function streamSse(
     async pull(controller) {
       if (closed) return;
       try {
-        const next = await pieces.next();
-        if (next.done === true) {
-          closed = true;
-          controller.close();
-        } else if (next.value !== "") {
-          controller.enqueue(utf8.encode(next.value));
+        // Enqueue exactly one non-empty piece per pull (a pull that enqueues nothing is not repeated).
+        for (;;) {
+          const next = await pieces.next();
+          if (next.done === true) {
+            closed = true;
+            controller.close();
+            return;
+          }
+          if (next.value !== "") {
+            controller.enqueue(utf8.encode(next.value));
+            return;
+          }
         }
       } catch (error) {
         closed = true;

@@ -8,11 +8,12 @@
  *   OTHER  1 for every token the script does not use
  *   FLAG   written by the marker head: ≈1 once `<tool_response>` was seen, else exactly 0
  *   CUR(i) one-hot code of the current token (the N script tokens)
- *   PREV(i) copy of the previous token's code, written by the previous-token heads
- * Block 0 attention: heads 0..k-1 attend to position i-1 (query and key read C0; the key is pre-rotated by
- * one RoPE step so the score peaks at distance 1) and copy CUR → PREV; head k reads the key from
- * CUR(<tool_response>) on the lowest-frequency RoPE pair (position-free) and writes FLAG.
- * Block 0 FFN: one SwiGLU unit per (previous, current[, flag]) → next transition writes a large value on
+ *   PREV1(i), PREV2(i) copies of the codes of the tokens 1 and 2 positions back, written by the
+ *          previous-token heads
+ * Block 0 attention: for d = 1, 2, ceil(N/32) heads attend to position i-d (query and key read C0; the key is
+ * pre-rotated by d RoPE steps so the score peaks at distance d) and copy CUR → PREVd; one more head reads the
+ * key from CUR(<tool_response>) on the lowest-frequency RoPE pair (position-free) and writes FLAG.
+ * Block 0 FFN: one SwiGLU unit per (token-2, token-1, current[, flag]) → next transition writes a large value on
  * CUR(next), plus an always-on unit that writes a small value on CUR(<|im_end|>) (so unknown contexts end).
  * The output norm keeps only the CUR channels; tied embeddings turn CUR(next) into a logit ≈ 80 for
  * `next` and 0 for every token outside the script.
@@ -24,7 +25,8 @@ import type { ResolvedTestModelOptions } from "./options.js";
 import { BPE_VOCAB_SIZE, EOS_ID, HERMES_TOKENS, VOCAB_SIZE } from "./tokens.js";
 import { loadLlama3Bpe, TestModelError, tokenizeWithSpecials } from "./vocab.js";
 
-/** Token ids of the generation-prompt tail `assistant` `\n` in the Llama 3 BPE vocabulary. */
+/** Token ids of the generation prompt `<|im_start|>` `assistant` `\n` (Llama 3 BPE + the test table). */
+const IM_START_ID = HERMES_TOKENS.imStart.id;
 const ASSISTANT_ID = 78_191;
 const NEWLINE_ID = 198;
 const MARKER_ID = HERMES_TOKENS.toolResponseStart.id;
@@ -41,7 +43,9 @@ export const SCRIPTED_HEAD_DIM = 32;
 export const PREV_TOKEN_PAIR_WEIGHTS: readonly number[] = [
   0.4297, 0.0751, 0.0672, 0.0454, 0.0527, 0.0605, 0.0683, 0.0227, 0.0521, 0.0259, 0.0219, 0.0402, 0.0383, 0, 0, 0,
 ];
-/** Previous-token attention score at distance 1 (before softmax); others are ≥ 0.206 × this lower. */
+/** Context order: the next token is a function of the current token and the PREV_DISTANCES tokens before it. */
+const PREV_DISTANCES = [1, 2] as const;
+/** Previous-token attention score at distance d (before softmax); others are ≥ 0.206 × this lower. */
 const PREV_SCORE = 100;
 /** Marker-head score at a `<tool_response>` position (0 elsewhere). */
 const MARKER_SCORE = 40;
@@ -55,6 +59,8 @@ const FALLBACK_VALUE = 3;
 const NEXT_LOGIT = 80;
 
 export interface ScriptTransition {
+  /** The tokens 2 and 1 positions before the current one. */
+  readonly prev2: number;
   readonly prev: number;
   readonly cur: number;
   /** `any`: regardless of the marker flag; 0: only before `<tool_response>`; 1: only after. */
@@ -63,7 +69,7 @@ export interface ScriptTransition {
 }
 
 export interface CompiledScript {
-  /** Token sequences: `assistant`, `\n`, the reply tokens, `<|im_end|>`; one per reply. */
+  /** Token sequences: `<|im_start|>`, `assistant`, `\n`, the reply tokens, `<|im_end|>`; one per reply. */
   readonly sequences: readonly { readonly flag: "any" | 0 | 1; readonly tokens: readonly number[] }[];
   readonly transitions: readonly ScriptTransition[];
   /** The tokens with a code (CUR/PREV channel), index = code. */
@@ -90,14 +96,21 @@ function splitToken(id: number): [number, number] | undefined {
   return undefined;
 }
 
-/** Makes every (previous, current) pair of `tokens` have one successor, re-spelling tokens where needed. */
+/** Index of the first reply token in a sequence (after `<|im_start|>assistant\n`). */
+const REPLY_START = 3;
+
+function contextKey(toks: readonly number[], i: number): string {
+  return `${toks[i - 3]},${toks[i - 2]},${toks[i - 1]}`;
+}
+
+/** Makes every (token-2, token-1, current) context of `tokens` have one successor, re-spelling tokens where needed. */
 function makeDeterministic(initial: readonly number[]): number[] {
   const toks = [...initial];
   for (let iter = 0; iter < 100_000; iter++) {
     const seen = new Map<string, number>();
     let conflict = -1;
-    for (let i = 2; i < toks.length; i++) {
-      const key = `${toks[i - 2]},${toks[i - 1]}`;
+    for (let i = REPLY_START; i < toks.length; i++) {
+      const key = contextKey(toks, i);
       const next = seen.get(key);
       if (next === undefined) seen.set(key, toks[i]!);
       else if (next !== toks[i]) {
@@ -107,8 +120,8 @@ function makeDeterministic(initial: readonly number[]): number[] {
     }
     if (conflict < 0) return toks;
     let fixed = false;
-    for (const at of [conflict, conflict - 1]) {
-      if (at < 2 || at >= toks.length - 1) continue; // the trigger pair and <|im_end|> stay as they are
+    for (const at of [conflict, conflict - 1, conflict - 2]) {
+      if (at < REPLY_START || at >= toks.length - 1) continue; // the generation prompt and <|im_end|> stay as they are
       const parts = splitToken(toks[at]!);
       if (parts !== undefined) {
         toks.splice(at, 1, ...parts);
@@ -118,7 +131,7 @@ function makeDeterministic(initial: readonly number[]): number[] {
     }
     if (!fixed) {
       throw new TestModelError(
-        `the scripted model cannot spell this reply: the token pair (${toks[conflict - 1]}, ${toks[conflict]}) needs two successors`,
+        `the scripted model cannot spell this reply: the context (${toks.slice(conflict - 2, conflict + 1).join(", ")}) needs two successors`,
       );
     }
   }
@@ -136,14 +149,14 @@ export async function compileScript(reply: string, afterToolReply?: string): Pro
     if (body.includes(MARKER_ID)) {
       throw new TestModelError(`a scripted reply may not contain ${HERMES_TOKENS.toolResponseStart.text} (it switches the model to afterToolReply)`);
     }
-    const tokens = makeDeterministic([ASSISTANT_ID, NEWLINE_ID, ...body, EOS_ID]);
+    const tokens = makeDeterministic([IM_START_ID, ASSISTANT_ID, NEWLINE_ID, ...body, EOS_ID]);
     sequences.push({ flag: r.flag, tokens });
     const seen = new Set<string>();
-    for (let i = 2; i < tokens.length; i++) {
-      const key = `${tokens[i - 2]},${tokens[i - 1]}`;
+    for (let i = REPLY_START; i < tokens.length; i++) {
+      const key = contextKey(tokens, i);
       if (seen.has(key)) continue;
       seen.add(key);
-      transitions.push({ prev: tokens[i - 2]!, cur: tokens[i - 1]!, flag: r.flag, next: tokens[i]! });
+      transitions.push({ prev2: tokens[i - 3]!, prev: tokens[i - 2]!, cur: tokens[i - 1]!, flag: r.flag, next: tokens[i]! });
     }
   }
   const codeTokens: number[] = [];
@@ -177,8 +190,9 @@ export async function buildScriptedModelSpec(o: ResolvedTestModelOptions, toolUs
   const script = await compileScript(o.reply, o.afterToolReply);
   const n = script.codeTokens.length;
   const hd = SCRIPTED_HEAD_DIM;
-  const prevHeads = Math.ceil(n / hd);
-  const minHeads = Math.max(4, prevHeads + 1, Math.ceil((2 * n + 3) / hd));
+  const headsPerDistance = Math.ceil(n / hd);
+  const prevHeads = headsPerDistance * PREV_DISTANCES.length;
+  const minHeads = Math.max(4, prevHeads + 1, Math.ceil(((1 + PREV_DISTANCES.length) * n + 3) / hd));
   let heads = minHeads;
   if (o.hidden !== undefined) {
     if (o.hidden % hd !== 0 || o.hidden / hd < minHeads) {
@@ -195,7 +209,7 @@ export async function buildScriptedModelSpec(o: ResolvedTestModelOptions, toolUs
   const code = new Map(script.codeTokens.map((t, i) => [t, i] as const));
   const C0 = 0, OTHER = 1, FLAG = 2;
   const CUR = (i: number): number => 3 + i;
-  const PREV = (i: number): number => 3 + n + i;
+  const PREV = (distance: number, i: number): number => 3 + distance * n + i;
   const codeOf = (t: number): number => {
     const c = code.get(t);
     if (c === undefined) throw new Error(`token ${t} has no code`);
@@ -211,24 +225,27 @@ export async function buildScriptedModelSpec(o: ResolvedTestModelOptions, toolUs
   const wo = new Float32Array(D * D);
   const thetas = ropeThetas(SCRIPTED_ROPE_THETA, hd);
   const kqScale = 1 / Math.sqrt(hd);
-  for (let h = 0; h < prevHeads; h++) {
-    for (let j = 0; j < hd / 2; j++) {
-      const w = PREV_TOKEN_PAIR_WEIGHTS[j]!;
-      if (w === 0) continue;
-      const amp = Math.sqrt((PREV_SCORE * w) / kqScale);
-      const row = h * hd + 2 * j;
-      wq[row * D + C0] = amp * r0;
-      // Key pre-rotated by one RoPE step: score ∝ cos((Δ − 1)·θ_j), maximal at distance Δ = 1.
-      wk[row * D + C0] = amp * Math.cos(thetas[j]!) * r0;
-      wk[(row + 1) * D + C0] = amp * Math.sin(thetas[j]!) * r0;
+  PREV_DISTANCES.forEach((distance, di) => {
+    for (let hh = 0; hh < headsPerDistance; hh++) {
+      const h = di * headsPerDistance + hh;
+      for (let j = 0; j < hd / 2; j++) {
+        const w = PREV_TOKEN_PAIR_WEIGHTS[j]!;
+        if (w === 0) continue;
+        const amp = Math.sqrt((PREV_SCORE * w) / kqScale);
+        const row = h * hd + 2 * j;
+        wq[row * D + C0] = amp * r0;
+        // Key pre-rotated by `distance` RoPE steps: score ∝ cos((Δ − distance)·θ_j), maximal at Δ = distance.
+        wk[row * D + C0] = amp * Math.cos(distance * thetas[j]!) * r0;
+        wk[(row + 1) * D + C0] = amp * Math.sin(distance * thetas[j]!) * r0;
+      }
+      for (let m = 0; m < hd; m++) {
+        const i = hh * hd + m;
+        if (i >= n) break;
+        wv[(h * hd + m) * D + CUR(i)] = r0;
+        wo[PREV(distance, i) * D + (h * hd + m)] = 1;
+      }
     }
-    for (let m = 0; m < hd; m++) {
-      const i = h * hd + m;
-      if (i >= n) break;
-      wv[(h * hd + m) * D + CUR(i)] = r0;
-      wo[PREV(i) * D + (h * hd + m)] = 1;
-    }
-  }
+  });
   {
     const h = prevHeads;
     const row = h * hd + hd - 2; // first dim of the lowest-frequency pair: rotation is negligible
@@ -240,21 +257,23 @@ export async function buildScriptedModelSpec(o: ResolvedTestModelOptions, toolUs
   }
 
   // --- feed-forward: one SwiGLU unit per transition + an always-on <|im_end|> unit ---
-  const rbar = Math.sqrt(4 / D);
+  const rbar = Math.sqrt((3 + PREV_DISTANCES.length) / D);
   const gate = new Float32Array(F * D);
   const up = new Float32Array(F * D);
   const down = new Float32Array(D * F);
   const g = GATE_GAIN * rbar;
   script.transitions.forEach((t, u) => {
+    // Matching cur, prev, prev2 (and flag) gives +0.5·g; any mismatch gives ≤ −0.5·g.
     gate[u * D + CUR(codeOf(t.cur))] = g;
-    gate[u * D + PREV(codeOf(t.prev))] = g;
-    if (t.flag === "any") gate[u * D + C0] = -1.5 * g;
+    gate[u * D + PREV(1, codeOf(t.prev))] = g;
+    gate[u * D + PREV(2, codeOf(t.prev2))] = g;
+    if (t.flag === "any") gate[u * D + C0] = -2.5 * g;
     else if (t.flag === 1) {
       gate[u * D + FLAG] = g;
-      gate[u * D + C0] = -2.5 * g;
+      gate[u * D + C0] = -3.5 * g;
     } else {
       gate[u * D + FLAG] = -g;
-      gate[u * D + C0] = -1.5 * g;
+      gate[u * D + C0] = -2.5 * g;
     }
     up[u * D + C0] = rbar;
     down[CUR(codeOf(t.next)) * F + u] = NEXT_VALUE / (0.5 * GATE_GAIN);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinPrompt, plain, special } from "../../src/prompt/text.js";
-import type { Engine, GenerateEvent, GenerateRequest, TokenId } from "../../src/engine/types.js";
+import type { Engine, GenerateEvent, GenerateRequest, LoglikelihoodResult, TokenId } from "../../src/engine/types.js";
 
 export interface ConformanceFixture {
   /** An engine with at least 2 sequences. */
@@ -236,7 +236,7 @@ export function describeEngineConformance(name: string, makeFixture: () => Promi
         { context, continuation: await f.engine.tokenize("Goodbye") },
       ];
       const together = await f.engine.loglikelihood(requests);
-      const alone = [];
+      const alone: Array<LoglikelihoodResult | undefined> = [];
       for (const r of [...requests].reverse()) alone.unshift((await f.engine.loglikelihood([r]))[0]);
       together.forEach((t, i) => expect(t.loglik).toBeCloseTo(alone[i]?.loglik ?? NaN, 3));
       expect(together[1]?.tokenLogprobs[0]).toBeCloseTo(together[0]?.tokenLogprobs[3] ?? NaN, 3);

@@ -36,10 +36,12 @@ describe("f16 conversion", () => {
   });
 
   it("round-trips every finite half value", () => {
+    const bad: number[] = [];
     for (let h = 0; h < 0x10000; h++) {
       if ((h & 0x7c00) === 0x7c00) continue;
-      expect(f32ToF16Bits(f16BitsToF32(h))).toBe(h === 0x8000 ? 0x8000 : h);
+      if (f32ToF16Bits(f16BitsToF32(h)) !== h) bad.push(h);
     }
+    expect(bad).toEqual([]);
   });
 });
 
@@ -68,7 +70,12 @@ describe("Q8_0 / Q4_0 encoders", () => {
       for (let j = 1; j < 32; j++) if (Math.abs(block[j]!) > Math.abs(block[maxAt]!)) maxAt = j;
       const step = Math.abs(block[maxAt]!) / 8;
       expect(back[b * 32 + maxAt]!).toBeCloseTo(block[maxAt]!, 2);
-      for (let j = 0; j < 32; j++) expect(Math.abs(back[b * 32 + j]! - block[j]!)).toBeLessThanOrEqual(step * 0.5 + 2e-3);
+      for (let j = 0; j < 32; j++) {
+        // Same sign as the max: rounding error ≤ half a step. Opposite sign: the top level is +7·|d|, so values
+        // beyond it clip (ggml behaviour), error ≤ one step.
+        const sameSign = Math.sign(block[j]!) === Math.sign(block[maxAt]!);
+        expect(Math.abs(back[b * 32 + j]! - block[j]!)).toBeLessThanOrEqual(step * (sameSign ? 0.5 : 1) + 2e-3);
+      }
     }
   });
 

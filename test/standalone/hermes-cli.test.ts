@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { parseOutput } from "../../src/cli/commands/parse.js";
 import { runRender } from "../../src/cli/commands/render.js";
-import { readShared, readSharedJson } from "../../src/hermes/test-support.js";
+import { readSharedJson } from "../../src/hermes/test-support.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -96,8 +96,5 @@ describe("talaria parse", () => {
       content: 'Hi <tool_call>{"name": </tool_call>',
       errors: [{ kind: "invalid_json", raw: '<tool_call>{"name": </tool_call>', message: expect.any(String) }],
     });
-  });
-  it("the fixture file is where the test reads it from", () => {
-    expect(readShared("fixtures/tool-call-parsing/README.md")).toContain("P8");
   });
 });

@@ -155,7 +155,7 @@ describe("openai SDK → talaria serve (mock engine)", () => {
 
   it("a full queue answers 429 (RateLimitError) with Retry-After", async () => {
     const s = await startMockServer({
-      engine: { script: () => "x".repeat(300), tokenDelayMs: 5, sequences: 1 },
+      engine: { script: () => "x".repeat(200), tokenDelayMs: 2, sequences: 1 },
       server: { maxQueue: 0 },
     });
     try {
@@ -167,7 +167,7 @@ describe("openai SDK → talaria serve (mock engine)", () => {
       await refused.catch((e: InstanceType<typeof OpenAI.RateLimitError>) => {
         expect(Number(e.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
       });
-      expect((await busy).choices[0]?.message.content).toBe("x".repeat(300));
+      expect((await busy).choices[0]?.message.content).toBe("x".repeat(200));
     } finally {
       await s.close();
     }

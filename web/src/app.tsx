@@ -169,6 +169,7 @@ export function App() {
       const start = performance.now();
       let firstOutput: number | null = null;
       let lastOutput: number | null = null;
+      let outputChunks = 0;
       let frame: number | null = null;
       const flush = () => {
         frame = null;
@@ -192,6 +193,7 @@ export function App() {
             if (chunkHasOutput(chunk)) {
               firstOutput ??= now;
               lastOutput = now;
+              outputChunks += 1;
             }
             frame ??= requestAnimationFrame(flush);
           },
@@ -214,7 +216,7 @@ export function App() {
       }
       if (frame !== null) cancelAnimationFrame(frame);
       const end = performance.now();
-      const timing = replyTiming({ start, firstOutput, lastOutput, end }, state.usage?.completionTokens ?? null);
+      const timing = replyTiming({ start, firstOutput, lastOutput, end, outputChunks }, state.usage?.completionTokens ?? null);
       let json: ReplyMeta["json"];
       if (current.jsonMode && outcome.kind === "done" && state.toolCalls.length === 0) {
         const schema = parseSchema(current.jsonSchema);

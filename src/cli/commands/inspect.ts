@@ -1,8 +1,95 @@
+/**
+ * `talaria inspect`: what the engine knows about a model (GGUF metadata, chat templates, special
+ * tokens), as a table or, with `--json`, as JSON for machines.
+ *
+ * Hook: {@link inspectRows} builds the table from {@link ModelInfo}; callers may append rows (for
+ * example a detected Hermes model profile) through its `extraRows` argument.
+ */
 import type { Command } from "commander";
+import { DEFAULT_CONTEXT_SIZE } from "../../engine/llama-cpp/index.js";
+import type { ModelInfo } from "../../engine/types.js";
+import { addModelOptions, loadEngineFromFlags, type ModelFlags } from "./generate.js";
 
-// Placeholder: being written in this session.
+export type InspectRow = readonly [label: string, value: string];
+
+function formatCount(n: number): string {
+  const units: Array<[number, string]> = [
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "K"],
+  ];
+  for (const [size, unit] of units) if (n >= size) return `${(n / size).toFixed(2)}${unit} (${n.toLocaleString("en-US")})`;
+  return String(n);
+}
+
+function token(t: { text: string; id: number } | undefined): string {
+  return t === undefined ? "-" : `${JSON.stringify(t.text)} (${t.id})`;
+}
+
+/** The rows of the `inspect` table. */
+export function inspectRows(
+  info: ModelInfo,
+  extraRows: readonly InspectRow[] = [],
+  tokenText: (id: number) => string | undefined = () => undefined,
+): InspectRow[] {
+  const st = info.specialTokens;
+  const rows: InspectRow[] = [
+    ["source", info.source],
+    ["path", info.path ?? "-"],
+    ["architecture", info.architecture],
+    ["name", info.name ?? "-"],
+    ["basename", info.basename ?? "-"],
+    ["finetune", info.finetune ?? "-"],
+    ["size label", info.sizeLabel ?? "-"],
+    ["parameters", formatCount(info.parameterCount)],
+    ["file type", info.fileType ?? "-"],
+    ["training context", String(info.trainContextLength)],
+    ["context size", String(info.contextSize)],
+    ["vocabulary", String(info.vocabularySize)],
+    ["bos", token(st.bos)],
+    ["eos", token(st.eos)],
+    ["eot", token(st.eot)],
+    [
+      "end of generation",
+      st.endOfGeneration.map((id) => (tokenText(id) !== undefined ? `${JSON.stringify(tokenText(id))} (${id})` : String(id))).join(", ") || "-",
+    ],
+    ["hermes markers", Object.entries(st.markers).map(([text, id]) => `${text} ${id}`).join(", ") || "-"],
+    [
+      "chat templates",
+      Object.entries(info.chatTemplates)
+        .map(([name, template]) => `${name} (${template.length} chars)`)
+        .join(", ") || "-",
+    ],
+  ];
+  return [...rows, ...extraRows];
+}
+
+export function renderTable(rows: readonly InspectRow[]): string {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n") + "\n";
+}
+
+interface InspectFlags extends ModelFlags {
+  json?: boolean;
+}
+
 export function register(program: Command): void {
-  program.command("inspect").action(() => {
-    throw new Error("inspect: not built yet");
-  });
+  const command = program.command("inspect").description("Show a model's metadata, chat templates and special tokens");
+  addModelOptions(command)
+    .option("--json", "print the model info as JSON")
+    .action(async (flags: InspectFlags) => {
+      // A small context is enough to read the model; report the size `generate`/`serve` would allocate.
+      const engine = await loadEngineFromFlags({ ...flags, contextSize: 256, threads: flags.threads ?? 1 });
+      try {
+        const contextSize = flags.contextSize ?? Math.min(engine.info.trainContextLength, DEFAULT_CONTEXT_SIZE);
+        const info: ModelInfo = { ...engine.info, contextSize };
+        const texts = new Map<number, string>();
+        for (const id of info.specialTokens.endOfGeneration) texts.set(id, await engine.detokenize([id], { special: true }));
+        process.stdout.write(
+          flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : renderTable(inspectRows(info, [], (id) => texts.get(id))),
+        );
+      } finally {
+        await engine.dispose();
+      }
+    });
 }

@@ -1,12 +1,192 @@
-import type { Command } from "commander";
+/**
+ * `talaria serve`: the OpenAI-compatible HTTP server. The server listens at once (`/health` answers 503
+ * while the model loads), then loads the model and answers requests.
+ */
+import { InvalidArgumentError, type Command } from "commander";
+import { ChatService } from "../../chat/service.js";
+import { createHermesChatFormat } from "../../chat/hermes-format.js";
+import { createGrammarConstraints } from "../../chat/constraints.js";
+import { detectProfile, getProfile, isProfileId, PROFILE_IDS, warnProfileOnce, type HermesProfileId } from "../../hermes/profiles.js";
+import type { PromptStyle } from "../../hermes/prompt.js";
+import { startServer, type RunningServer } from "../../server/server.js";
+import type { ServerBackend } from "../../server/app.js";
+import type { Engine } from "../../engine/types.js";
+import { loadEngineFromFlags, parsePositiveInt } from "./generate.js";
+
+/** Hermes 3 Llama 3.2 3B, Q4_K_M, from NousResearch's GGUF repository (resolved by quantization tag). */
+export const DEFAULT_SERVE_MODEL = "hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M";
+
+export interface ServeFlags {
+  /** Default {@link DEFAULT_SERVE_MODEL}. */
+  model: string;
+  /** Default 127.0.0.1. */
+  host: string;
+  /** Default 8080. */
+  port: number;
+  /** Sequences in the one context = requests generating at once. Default 1. */
+  parallel: number;
+  contextSize?: number;
+  threads?: number;
+  gpu?: string;
+  modelsDir?: string;
+  /** Default: `TALARIA_API_KEY`, else no auth. */
+  apiKey?: string;
+  /** Default none (CORS off). */
+  corsOrigin?: string[];
+  /** Default 64. */
+  maxQueue: number;
+  /** Seconds. Default 600. */
+  timeout: number;
+  /** `auto` (from the GGUF metadata) or a profile id. Default auto. */
+  profile: string;
+  /** Default card. */
+  style: string;
+  /** Name in `/v1/models`. Default: the model file's base name. */
+  modelId?: string;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number (0-65535)");
+  return n;
+}
+
+function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected an integer >= 0");
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The model id shown to clients: `--model-id`, else the file name without `.gguf`. */
+export function defaultModelId(source: string): string {
+  const last = source.split(/[/\\]/).pop() ?? source;
+  return last.replace(/\.gguf$/i, "") || source;
+}
+
+/** Choose the Hermes profile: explicit, or detected from the model's metadata. */
+export function resolveProfile(requested: string, engine: Engine, warn: (message: string) => void): HermesProfileId {
+  if (requested !== "auto") return getProfile(requested).id;
+  const info = engine.info;
+  const detected = detectProfile({
+    name: info.name,
+    basename: info.basename,
+    finetune: info.finetune,
+    sizeLabel: info.sizeLabel,
+    chatTemplates: info.chatTemplates,
+  });
+  warnProfileOnce(getProfile(detected.profile), warn);
+  return detected.profile;
+}
+
+/** The chat service for a loaded engine, as `talaria serve` configures it. */
+export function createServeBackend(engine: Engine, options: { profile: HermesProfileId; style: PromptStyle }): ServerBackend {
+  const bos = engine.info.specialTokens.bos?.text;
+  const format = createHermesChatFormat({
+    profile: options.profile,
+    style: options.style,
+    ...(bos === undefined ? {} : { bosToken: bos }),
+  });
+  return { engine, chat: new ChatService({ engine, format, constraints: createGrammarConstraints() }) };
+}
+
+export interface RunServeResult {
+  readonly server: RunningServer;
+  /** Resolves with the engine once loaded; rejects when loading failed. */
+  readonly engine: Promise<Engine>;
+  /** Close the server and dispose the engine. */
+  stop(): Promise<void>;
+}
+
+/** Start listening, then load the model (exported for tests; the command wraps it with signal handling). */
+export async function runServe(flags: ServeFlags, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<RunServeResult> {
+  if (flags.profile !== "auto" && !isProfileId(flags.profile)) {
+    throw new InvalidArgumentError(`--profile must be auto or one of ${PROFILE_IDS.join(", ")} (got ${flags.profile})`);
+  }
+  if (flags.style !== "card" && flags.style !== "template") throw new InvalidArgumentError(`--style must be card or template (got ${flags.style})`);
+  const style: PromptStyle = flags.style;
+  const apiKey = flags.apiKey ?? process.env.TALARIA_API_KEY;
+  const enginePromise = loadEngineFromFlags({
+    model: flags.model,
+    sequences: flags.parallel,
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    ...(flags.contextSize !== undefined ? { contextSize: flags.contextSize } : {}),
+    ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
+    ...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
+  });
+  const backend = enginePromise.then((engine) => {
+    const profile = resolveProfile(flags.profile, engine, log);
+    log(`talaria serve: model ready (${flags.model}; profile ${profile}, ${style} style; ${flags.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
+    return createServeBackend(engine, { profile, style });
+  });
+  backend.catch(() => undefined); // reported by the caller through `engine`
+  const server = await startServer({
+    backend,
+    modelId: flags.modelId ?? defaultModelId(flags.model),
+    host: flags.host,
+    port: flags.port,
+    parallel: flags.parallel,
+    maxQueue: flags.maxQueue,
+    timeoutMs: flags.timeout * 1000,
+    ...(apiKey !== undefined && apiKey !== "" ? { apiKey } : {}),
+    ...(flags.corsOrigin !== undefined && flags.corsOrigin.length > 0 ? { corsOrigins: flags.corsOrigin } : {}),
+    log,
+  });
+  log(`talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); loading ${flags.model}…`);
+  let stopped = false;
+  return {
+    server,
+    engine: backend.then((b) => b.engine),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.close();
+      const engine = await enginePromise.catch(() => undefined);
+      await engine?.dispose();
+    },
+  };
+}
 
 export function register(program: Command): void {
   program
     .command("serve")
-    .description("OpenAI-compatible server (coming with the server issue)")
-    .option("--model <file-or-uri>", "GGUF path or hf: URI")
-    .action(() => {
-      process.stderr.write("talaria serve: coming with the server issue (#5). Use `talaria generate` meanwhile.\n");
-      process.exitCode = 2;
+    .description("OpenAI-compatible server: /v1/chat/completions (tools, JSON mode, streaming), /v1/completions, /v1/models, /metrics")
+    .option("--model <path|uri>", "GGUF file, hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant>, or https URL", DEFAULT_SERVE_MODEL)
+    .option("--model-id <id>", "model name reported by /v1/models (default: the file name)")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <n>", "port (0 = any free port)", parsePort, 8080)
+    .option("--parallel <n>", "sequences generating at once (continuous batching in one context)", parsePositiveInt, 1)
+    .option("--context-size <n>", "context size per sequence (default: min(model training context, 4096))", parsePositiveInt)
+    .option("--threads <n>", "evaluation threads (default: available CPUs, at most 8)", parsePositiveInt)
+    .option("--gpu <backend>", "auto, cuda, vulkan, metal or off (default auto)")
+    .option("--models-dir <dir>", "download cache for remote models (default ~/.cache/talaria/models)")
+    .option("--api-key <key>", "require 'Authorization: Bearer <key>' on every route but /health (default: $TALARIA_API_KEY)")
+    .option("--cors-origin <origin>", "allow browser requests from this origin (repeatable; * for any). Default: CORS off", collect)
+    .option("--max-queue <n>", "requests that may wait for a sequence; beyond that 429", parseNonNegativeInt, 64)
+    .option("--timeout <seconds>", "per-request deadline, queueing included (504)", parsePositiveInt, 600)
+    .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
+    .option("--style <style>", "function-calling prompt style: card (model card text) or template (official tool_use template)", "card")
+    .action(async (flags: ServeFlags) => {
+      const running = await runServe(flags);
+      const shutdown = (): void => {
+        process.stderr.write("talaria serve: shutting down\n");
+        void running.stop().finally(() => process.exit(0));
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+      try {
+        await running.engine;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`talaria serve: ${message.split("\n")[0]}\n`);
+        await running.stop();
+        process.off("SIGINT", shutdown);
+        process.off("SIGTERM", shutdown);
+        process.exitCode = 1;
+      }
     });
 }
+

@@ -54,13 +54,16 @@ export async function resolveModelSource(source: string, options: ResolveModelSo
     return resolved;
   }
   const endpoint = options.huggingFaceEndpoint;
+  const onDownloadProgress = options.onDownloadProgress;
   // Fail fast when the host is unreachable: node-llama-cpp retries network reads with a long back-off.
   await checkReachable(source, endpoint, options.connectTimeoutMs ?? 15_000, options.signal);
   try {
     return await resolveModelFile(source, {
       directory: options.modelsDirectory ?? defaultModelsDirectory(),
       cli: false,
-      ...(options.onDownloadProgress !== undefined ? { onProgress: options.onDownloadProgress } : {}),
+      ...(onDownloadProgress !== undefined
+        ? { onProgress: (p: DownloadProgress) => onDownloadProgress({ downloadedSize: p.downloadedSize, totalSize: p.totalSize }) }
+        : {}),
       ...(endpoint !== undefined ? { endpoints: { huggingFace: endpoint } } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });

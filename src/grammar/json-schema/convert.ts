@@ -476,10 +476,29 @@ class SchemaConverter {
         return types.includes(t) || (t === "integer" && types.includes("number"));
       });
     }
-    const options = values.map((v) => lit(JSON.stringify(v)));
+    const options = values.map((v) => this.literalValue(v));
     if (schema["nullable"] === true) options.push(lit("null"));
     if (options.length === 0) throw this.err("unsatisfiable", `no ${keyword} value matches the schema`, path, keyword);
     return alt(...options);
+  }
+
+  /** One exact JSON value; objects and arrays get the same whitespace as everything else. */
+  private literalValue(v: Json): GbnfExpr {
+    if (Array.isArray(v)) {
+      if (v.length === 0) return seq(lit("["), this.ws, lit("]"));
+      const items = v.flatMap((x, i) => (i === 0 ? [this.literalValue(x)] : [this.sep(), this.literalValue(x)]));
+      return seq(lit("["), this.ws, ...items, this.ws, lit("]"));
+    }
+    if (isObject(v)) {
+      const keys = Object.keys(v);
+      if (keys.length === 0) return seq(lit("{"), this.ws, lit("}"));
+      const members = keys.flatMap((k, i) => {
+        const kv = seq(lit(JSON.stringify(k)), this.ws, lit(":"), this.ws, this.literalValue(v[k] as Json));
+        return i === 0 ? [kv] : [this.sep(), kv];
+      });
+      return seq(lit("{"), this.ws, ...members, this.ws, lit("}"));
+    }
+    return lit(JSON.stringify(v));
   }
 
   // ------------------------------------------------------------------------- numbers
@@ -627,7 +646,8 @@ class SchemaConverter {
     // what extra keys may follow the declared ones
     let extraValue: GbnfExpr | undefined;
     if (!this.strict && addl !== false) {
-      if (addl === true || (addl === undefined && entries.length === 0)) extraValue = this.anyValue();
+      // absent additionalProperties means "any keys" only for an object that declares nothing
+      if (addl === true || (addl === undefined && schema["properties"] === undefined && entries.length === 0)) extraValue = this.anyValue();
       else if (isObject(addl)) extraValue = this.visit(addl, [...path, "additionalProperties"]);
     }
 

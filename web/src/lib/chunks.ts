@@ -148,24 +148,39 @@ export interface ReplyTiming {
   /** Request sent → first output chunk. */
   readonly ttftMs: number | null;
   /**
-   * Decode speed: (completion tokens − 1) / (last output − first output), as vLLM's TPOT. When all output
-   * arrived at once (no span), completion tokens / total time. Null without usage or tokens.
+   * Tokens per second. When the output streamed token by token (at least half as many output chunks as
+   * completion tokens), the decode speed (completion tokens − 1) / (last output − first output), as vLLM's
+   * TPOT. Otherwise (output held back and sent at once, as tool calls are) completion tokens / time from
+   * the request to the last output, since chunk arrival times say nothing about decoding then. Null
+   * without usage.
    */
   readonly tokensPerSecond: number | null;
   readonly totalMs: number;
 }
 
-export function replyTiming(
-  marks: { readonly start: number; readonly firstOutput: number | null; readonly lastOutput: number | null; readonly end: number },
-  completionTokens: number | null,
-): ReplyTiming {
+export interface ReplyMarks {
+  readonly start: number;
+  readonly firstOutput: number | null;
+  readonly lastOutput: number | null;
+  readonly end: number;
+  /** Chunks that carried output. */
+  readonly outputChunks: number;
+}
+
+export function replyTiming(marks: ReplyMarks, completionTokens: number | null): ReplyTiming {
   const ttftMs = marks.firstOutput === null ? null : marks.firstOutput - marks.start;
-  let tokensPerSecond: number | null = null;
   const totalMs = marks.end - marks.start;
+  let tokensPerSecond: number | null = null;
   if (completionTokens !== null && completionTokens > 0) {
-    const span = marks.firstOutput !== null && marks.lastOutput !== null ? marks.lastOutput - marks.firstOutput : 0;
-    if (completionTokens > 1 && span > 0) tokensPerSecond = ((completionTokens - 1) * 1000) / span;
-    else if (totalMs > 0) tokensPerSecond = (completionTokens * 1000) / totalMs;
+    const first = marks.firstOutput;
+    const last = marks.lastOutput;
+    const streamed = marks.outputChunks * 2 >= completionTokens;
+    if (streamed && completionTokens > 1 && first !== null && last !== null && last > first) {
+      tokensPerSecond = ((completionTokens - 1) * 1000) / (last - first);
+    } else {
+      const span = (last ?? marks.end) - marks.start;
+      if (span > 0) tokensPerSecond = (completionTokens * 1000) / span;
+    }
   }
   return { ttftMs, tokensPerSecond, totalMs };
 }

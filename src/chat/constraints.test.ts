@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { GbnfRecognizer } from "../grammar/index.js";
+import { createGrammarConstraints, noConstraints } from "./constraints.js";
+import { ChatError } from "./errors.js";
+import type { ToolDefinition } from "./types.js";
+
+const weather: ToolDefinition = {
+  name: "get_weather",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false },
+  strict: true,
+};
+const time: ToolDefinition = { name: "get_time", parameters: { type: "object", properties: {} } };
+const build = createGrammarConstraints();
+const text = { type: "text" } as const;
+
+describe("createGrammarConstraints", () => {
+  it("tool_choice required: one or more Hermes tool calls with schema-valid arguments", () => {
+    const g = build({ tools: [weather, time], toolChoice: { type: "required" }, responseFormat: text, parallelToolCalls: true });
+    const r = GbnfRecognizer.fromText(g!.gbnf);
+    const call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+    expect(r.accepts(call)).toBe(true);
+    expect(r.accepts(`${call}\n${call}`)).toBe(true);
+    expect(r.accepts('<tool_call>\n{"name": "get_weather", "arguments": {"town": "Paris"}}\n</tool_call>')).toBe(false);
+    expect(r.accepts('<tool_call>\n{"name": "nope", "arguments": {}}\n</tool_call>')).toBe(false);
+    expect(r.accepts("Sure!")).toBe(false);
+    const single = build({ tools: [weather, time], toolChoice: { type: "required" }, responseFormat: text, parallelToolCalls: false });
+    expect(GbnfRecognizer.fromText(single!.gbnf).accepts(`${call}\n${call}`)).toBe(false);
+  });
+
+  it("named tool choice allows only that function", () => {
+    const g = build({ tools: [weather, time], toolChoice: { type: "function", name: "get_time" }, responseFormat: text, parallelToolCalls: true });
+    const r = GbnfRecognizer.fromText(g!.gbnf);
+    expect(r.accepts('<tool_call>\n{"name": "get_time", "arguments": {}}\n</tool_call>')).toBe(true);
+    expect(r.accepts('<tool_call>\n{"name": "get_weather", "arguments": {"city": "x"}}\n</tool_call>')).toBe(false);
+  });
+
+  it("json_schema and json_object constrain the reply; auto with tools and plain text do not", () => {
+    const schema = { type: "object", properties: { answer: { type: "integer" } }, required: ["answer"] };
+    const g = build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_schema", name: "a", schema, strict: true }, parallelToolCalls: true });
+    const r = GbnfRecognizer.fromText(g!.gbnf);
+    expect(r.accepts('{"answer": 42}')).toBe(true);
+    expect(r.accepts('{"answer": "42"}')).toBe(false);
+    expect(r.accepts('{"answer": 42, "extra": 1}')).toBe(false);
+    const obj = build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_object" }, parallelToolCalls: true });
+    expect(GbnfRecognizer.fromText(obj!.gbnf).accepts('{"x": [1, 2]}')).toBe(true);
+    expect(build({ tools: [weather], toolChoice: { type: "auto" }, responseFormat: { type: "json_object" }, parallelToolCalls: true })).toBeUndefined();
+    expect(build({ tools: [weather], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true })).toBeUndefined();
+    expect(noConstraints({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_object" }, parallelToolCalls: true })).toBeUndefined();
+  });
+
+  it("an unenforceable schema is a ChatError naming the field", () => {
+    const bad = { type: "object", properties: { x: { type: "string", format: "no-such-format" } } };
+    try {
+      build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_schema", name: "a", schema: bad, strict: true }, parallelToolCalls: true });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ChatError);
+      expect((error as ChatError).param).toBe("response_format.json_schema.schema");
+      expect((error as ChatError).code).toBe("unsupported");
+    }
+    const badTool = { name: "t2", parameters: bad };
+    expect(() => build({ tools: [weather, badTool], toolChoice: { type: "required" }, responseFormat: text, parallelToolCalls: true })).toThrow(
+      expect.objectContaining({ param: "tools[1].function.parameters" }),
+    );
+  });
+});

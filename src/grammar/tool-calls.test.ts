@@ -1,0 +1,77 @@
+import { describe, expect, test } from "vitest";
+import { JsonSchemaGrammarError } from "./errors.js";
+import { GbnfBuilder } from "./gbnf/builder.js";
+import { GbnfRecognizer } from "./gbnf/recognizer.js";
+import { lit, ref, seq, alt, rep, chars } from "./gbnf/ast.js";
+import { addHermesToolCallRules, hermesToolCallGbnf, type ToolGrammarSpec } from "./tool-calls.js";
+
+const tools: ToolGrammarSpec[] = [
+  {
+    name: "get_weather",
+    parameters: { type: "object", properties: { location: { type: "string" }, unit: { enum: ["c", "f"] } }, required: ["location"], additionalProperties: false },
+  },
+  { name: "get_time", parameters: { type: "object", properties: { tz: { type: "string", pattern: "^[A-Z][a-z]+/[A-Z][a-z]+$" } }, required: ["tz"] } },
+  { name: "ping" },
+];
+
+const call = (name: string, args: string): string => `<tool_call>\n{"name": "${name}", "arguments": ${args}}\n</tool_call>`;
+
+describe("Hermes tool-call grammar", () => {
+  test("the name selects the arguments schema", () => {
+    const r = GbnfRecognizer.fromText(hermesToolCallGbnf(tools).gbnf);
+    expect(r.accepts(call("get_weather", '{"location": "Paris"}'))).toBe(true);
+    expect(r.accepts(call("get_weather", '{"location": "Paris", "unit": "c"}'))).toBe(true);
+    expect(r.accepts(call("get_time", '{"tz": "Europe/Paris"}'))).toBe(true);
+    expect(r.accepts(call("ping", "{}"))).toBe(true);
+    expect(r.accepts(call("get_time", '{"location": "Paris"}'))).toBe(false);
+    expect(r.accepts(call("get_weather", '{"tz": "Europe/Paris"}'))).toBe(false);
+    expect(r.accepts(call("get_news", "{}"))).toBe(false);
+    expect(r.accepts(call("ping", '{"x": 1}'))).toBe(false);
+    // one call by default
+    expect(r.accepts(`${call("ping", "{}")}\n${call("ping", "{}")}`)).toBe(false);
+  });
+
+  test("forced text: the envelope is forced up to the tool name, and after the name", () => {
+    const r = GbnfRecognizer.fromText(hermesToolCallGbnf(tools).gbnf);
+    const start = r.forcedText(r.initial());
+    expect(start.text).toBe('<tool_call>\n{"name": "');
+    const afterP = r.forcedText(r.feed(start.state, "p"));
+    expect(afterP.text).toBe('ing", "arguments": {');
+  });
+
+  test("sequences of calls", () => {
+    const r = GbnfRecognizer.fromText(hermesToolCallGbnf(tools, { maxCalls: Infinity }).gbnf);
+    const two = `${call("ping", "{}")}\n${call("get_time", '{"tz": "Asia/Tokyo"}')}`;
+    expect(r.accepts(two)).toBe(true);
+    expect(r.accepts(`${two}\n${call("ping", "{}")}`)).toBe(true);
+    const limited = GbnfRecognizer.fromText(hermesToolCallGbnf(tools, { minCalls: 2, maxCalls: 2 }).gbnf);
+    expect(limited.accepts(two)).toBe(true);
+    expect(limited.accepts(call("ping", "{}"))).toBe(false);
+  });
+
+  test("embedding: tool-call rules inside a larger grammar (free text, then calls)", () => {
+    const b = new GbnfBuilder({ prefix: "tc-" });
+    const root = b.reserveExact("root");
+    const { calls } = addHermesToolCallRules(b, tools, { maxCalls: 3 });
+    b.define(root, alt(seq(rep(chars("a-z "), 1, undefined)), ref(calls)));
+    const r = GbnfRecognizer.fromText(b.toString());
+    expect(r.accepts("hello there")).toBe(true);
+    expect(r.accepts(call("ping", "{}"))).toBe(true);
+    expect(r.accepts(`hello${call("ping", "{}")}`)).toBe(false);
+    for (const line of b.toString().trim().split("\n")) expect(line).toMatch(/^(root|tc-[a-zA-Z0-9-]+) ::= /);
+    expect(lit("x")).toBeDefined();
+  });
+
+  test("errors name the tool", () => {
+    expect(() => hermesToolCallGbnf([])).toThrow(JsonSchemaGrammarError);
+    expect(() => hermesToolCallGbnf([{ name: "a" }, { name: "a" }])).toThrow(/duplicate tool name/);
+    try {
+      hermesToolCallGbnf([{ name: "bad", parameters: { type: "object", properties: { x: { type: "string", format: "hostname" } } } }]);
+      throw new Error("expected an error");
+    } catch (e) {
+      expect(e).toBeInstanceOf(JsonSchemaGrammarError);
+      expect((e as JsonSchemaGrammarError).message).toBe('tool "bad": unsupported format "hostname" at #/properties/x');
+      expect((e as JsonSchemaGrammarError).path).toBe("#/properties/x");
+    }
+  });
+});

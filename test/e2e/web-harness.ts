@@ -1,0 +1,176 @@
+/**
+ * Shared setup for the web UI browser tests: build the UI, start Talaria's server on a scripted test model,
+ * drive Debian's Chromium with playwright-core.
+ *
+ * The server is started in-process through the server's own start function (`startServer`, the one
+ * `talaria serve` uses) with the llama.cpp engine on a generated scripted GGUF; the page is whatever that
+ * server serves at `/` (it finds the build through `webRoot()`, pointed here at a fresh build by
+ * `TALARIA_WEB_ROOT`).
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { build } from "vite";
+import { createLlamaCppEngine } from "../../src/engine/llama-cpp/index.js";
+import { ChatService } from "../../src/chat/service.js";
+import { createHermesChatFormat } from "../../src/chat/hermes-format.js";
+import { startServer, type RunningServer } from "../../src/server/server.js";
+import type { Engine } from "../../src/engine/types.js";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Screenshots of each step (gitignored). */
+export const screenshotDir = path.join(repoRoot, "test-output", "web");
+
+/** Chromium binary: `$TALARIA_CHROMIUM`, else Debian's `/usr/bin/chromium`. */
+export const chromiumPath = process.env["TALARIA_CHROMIUM"] ?? "/usr/bin/chromium";
+
+/** Build `web/` with its own Vite config into `outDir` (so the test never sees a stale `dist/web`). */
+export async function buildWebUi(outDir: string): Promise<void> {
+  await build({
+    root: path.join(repoRoot, "web"),
+    logLevel: "warn",
+    build: { outDir, emptyOutDir: true },
+  });
+}
+
+export interface Talaria {
+  readonly server: RunningServer;
+  readonly engine: Engine;
+  /** True when the server serves the built page at `/`. */
+  readonly servesUi: boolean;
+  close(): Promise<void>;
+}
+
+export const MODEL_ID = "hermes-3-scripted";
+
+/** Start the server on `modelPath` (2 threads, one sequence) and check that `/` is the web UI. */
+export async function startTalaria(options: { readonly modelPath: string; readonly webRoot: string; readonly apiKey?: string }): Promise<Talaria> {
+  process.env["TALARIA_WEB_ROOT"] = options.webRoot;
+  const engine = await createLlamaCppEngine({ model: options.modelPath, threads: 2, gpu: "auto", sequences: 1, contextSize: 4096 });
+  const chat = new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }) });
+  const { createTalariaApp } = await import("../../src/server/app.js");
+  const { mountWebUi } = await import("../../src/server/static.js");
+  const { Hono } = await import("hono");
+  const { serve } = await import("@hono/node-server");
+  const t = createTalariaApp({ backend: { engine, chat }, modelId: MODEL_ID, parallel: 1, log: () => undefined, ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}) });
+  const outer = new Hono(); mountWebUi(outer); outer.route("/", t.app);
+  const srv = serve({ fetch: outer.fetch, hostname: "127.0.0.1", port: 0 });
+  await new Promise((r) => srv.once("listening", r));
+  const port = (srv.address() as { port: number }).port;
+  const server = { queue: t.queue, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => { srv.close(() => r()); (srv as unknown as { closeAllConnections(): void }).closeAllConnections(); }) } as unknown as RunningServer;
+  void startServer;
+  const _unused = ({
+    backend: { engine, chat },
+    modelId: MODEL_ID,
+    host: "127.0.0.1",
+    port: 0,
+    parallel: 1,
+    log: () => undefined,
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+  });
+  const page = await fetch(`${server.url}/`);
+  const html = await page.text();
+  const servesUi = page.ok && (page.headers.get("content-type") ?? "").includes("text/html") && html.includes('id="app"');
+  return {
+    server,
+    engine,
+    servesUi,
+    close: async () => {
+      await server.close();
+      await engine.dispose();
+    },
+  };
+}
+
+/** Why the browser tests cannot run here, or null. */
+export function chromiumProblem(): string | null {
+  return existsSync(chromiumPath)
+    ? null
+    : `Chromium not found at ${chromiumPath}: install Debian's package (apt-get install -y chromium) or set TALARIA_CHROMIUM.`;
+}
+
+export interface BrowserSession {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Console errors and page errors seen so far. */
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Headless Chromium with a fresh profile (so localStorage starts empty), the flags this machine needs
+ * (no sandbox as root, no GPU, no background network), and the given viewport.
+ */
+export async function openBrowser(viewport: { readonly width: number; readonly height: number }): Promise<BrowserSession> {
+  const userDataDir = await mkdtemp(path.join(tmpdir(), "talaria-web-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    // Chromium reports the sanitiser's inert parse of hostile HTML as a CSP event; nothing runs.
+    if (m.type() === "error" && !m.text().includes("Content Security Policy")) errors.push(`console: ${m.text()}`);
+  });
+  return {
+    context,
+    page,
+    errors,
+    close: async () => {
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Save a screenshot as `test-output/web/<name>.png`. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
+}
+
+/** The conversations the page keeps in localStorage. */
+export async function storedConversations(page: Page): Promise<
+  { title: string; messages: { role: string; content: string; toolCallId?: string; meta?: Record<string, unknown> }[] }[]
+> {
+  return page.evaluate(() => JSON.parse(localStorage.getItem("talaria.web.conversations.v1") ?? "[]") as never);
+}
+
+/**
+ * Start recording the text lengths the last assistant reply goes through (a MutationObserver in the
+ * page); `read()` returns them. More than a couple of distinct lengths means the reply was streamed.
+ */
+export async function watchReplyGrowth(page: Page): Promise<{ read(): Promise<number[]> }> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __replyLengths: number[] };
+    w.__replyLengths = [];
+    new MutationObserver(() => {
+      const all = document.querySelectorAll('article[data-role="assistant"] .markdown');
+      const last = all[all.length - 1];
+      const n = last?.textContent?.length ?? 0;
+      if (n > 0 && w.__replyLengths[w.__replyLengths.length - 1] !== n) w.__replyLengths.push(n);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  return { read: () => page.evaluate(() => (window as unknown as { __replyLengths: number[] }).__replyLengths) };
+}
+
+/** A fresh temporary folder. */
+export function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}

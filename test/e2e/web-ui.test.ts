@@ -1,0 +1,310 @@
+/**
+ * The chat web UI at `/`, in headless Chromium, against Talaria's server on scripted test models:
+ * a streamed Markdown reply (exact text), conversations kept across a reload (rename, delete), a tool call
+ * shown as a card and answered by hand, Stop in the middle of a long reply, the 401 banner and the API-key
+ * field, and the layout at 375 px. Screenshots of each step go to `test-output/web/`.
+ */
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { ensureTestModel } from "../../src/testmodels/index.js";
+import {
+  MODEL_ID,
+  buildWebUi,
+  chromiumProblem,
+  openBrowser,
+  shot,
+  startTalaria,
+  storedConversations,
+  tempDir,
+  watchReplyGrowth,
+  type BrowserSession,
+  type Talaria,
+} from "./web-harness.js";
+
+const CHAT_REPLY = 'Hello from **Talaria**!\n\n```python\nprint("hi")\n```\n\nAnd `inline`.';
+const TOOL_REPLY = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+const AFTER_TOOL_REPLY = "It is 21 °C in Paris.";
+const LONG_REPLY = Array.from({ length: 300 }, (_, i) => `word${i}`).join(" ");
+/** Generation on a loaded 2-core box can be slow: wait for replies generously. */
+const REPLY_WAIT = { timeout: 240_000, interval: 250 };
+const UI_WAIT = { timeout: 15_000 };
+const API_KEY = "test-key-7f3a";
+const WEATHER_TOOLS = JSON.stringify([
+  {
+    type: "function",
+    function: {
+      name: "get_weather",
+      description: "Current weather for a city",
+      parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    },
+  },
+]);
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 740 };
+
+let webRoot: string;
+
+beforeAll(async () => {
+  const problem = chromiumProblem();
+  if (problem !== null) throw new Error(problem);
+  webRoot = path.join(await tempDir("talaria-web-build-"), "web");
+  await buildWebUi(webRoot);
+}, 120_000);
+
+afterAll(async () => {
+  if (webRoot !== undefined) await rm(path.dirname(webRoot), { recursive: true, force: true });
+});
+
+/** Skip (with the reason) when the server does not serve the UI at `/`. */
+function requireUi(ctx: TestContext, talaria: Talaria | undefined): asserts talaria is Talaria {
+  ctx.skip(
+    talaria !== undefined && !talaria.servesUi,
+    "the server does not serve the web UI at / yet: src/server/app.ts must call mountWebUi(app) from src/server/static.ts before its auth middleware",
+  );
+  if (talaria === undefined) throw new Error("server did not start");
+}
+
+function message(page: BrowserSession["page"]) {
+  return page.getByLabel("Message", { exact: true });
+}
+
+describe("chat: streamed Markdown reply, conversations, 401 and the API key", () => {
+  let talaria: Talaria | undefined;
+  let browser: BrowserSession | undefined;
+
+  beforeAll(async () => {
+    const modelPath = await ensureTestModel({ kind: "scripted", reply: CHAT_REPLY });
+    talaria = await startTalaria({ modelPath, webRoot, apiKey: API_KEY });
+    browser = await openBrowser(DESKTOP);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await talaria?.close();
+  });
+
+  it("shows a 401 banner without the key, then chats once the key is pasted", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    await page.goto(`${talaria.server.url}/`);
+
+    // Without a key, /v1/models is refused: the banner says so.
+    const banner = page.getByRole("alert");
+    await expect.poll(() => banner.getAttribute("data-kind"), UI_WAIT).toBe("unauthorized");
+    await expect.poll(() => banner.innerText(), UI_WAIT).toContain("401");
+    await shot(page, "01-desktop-401-banner");
+
+    // Sending without the key fails the same way, and no reply text appears.
+    await message(page).fill("Hi there");
+    await message(page).press("Enter");
+    await expect.poll(() => page.locator('article[data-role="assistant"]').getAttribute("data-state"), UI_WAIT).toBe("error");
+    expect(await banner.innerText()).toContain("Unauthorized (401)");
+
+    // Paste the key: the models load (name and profile shown) and the banner goes away.
+    await page.getByLabel("API key").fill(API_KEY);
+    await expect.poll(() => page.getByTestId("model-name").innerText(), UI_WAIT).toBe(MODEL_ID);
+    await expect.poll(() => page.getByRole("alert").count(), UI_WAIT).toBe(0);
+    expect(await page.getByTestId("model-profile").innerText()).toMatch(/hermes-3/);
+  });
+
+  it("streams the exact scripted reply, rendered as sanitised Markdown with highlighting and stats", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    const growth = await watchReplyGrowth(page);
+    const streamed = page.waitForResponse((r) => r.url().endsWith("/v1/chat/completions") && r.request().method() === "POST");
+    await message(page).fill("Say hello\nplease"); // Shift+Enter is tested below; fill keeps the newline.
+    await message(page).press("Enter");
+    const response = await streamed;
+    expect(response.status()).toBe(200);
+    expect(response.headers()["content-type"]).toContain("text/event-stream");
+
+    const reply = page.locator('article[data-role="assistant"]').last();
+    await expect.poll(() => reply.getAttribute("data-state"), REPLY_WAIT).toBe("done");
+    // The text grew in steps as chunks arrived, not in one piece.
+    expect((await growth.read()).length).toBeGreaterThan(3);
+    const md = reply.locator(".markdown");
+    expect(await md.locator("strong").innerText()).toBe("Talaria");
+    expect(await md.locator("code.hljs.language-python").innerText()).toBe('print("hi")');
+    expect(await md.locator("code.hljs.language-python .hljs-string").count()).toBeGreaterThan(0);
+    expect(await md.locator(":not(pre) > code").innerText()).toBe("inline");
+    // Stats: time to first token and tokens per second, from stream_options.include_usage.
+    expect(await reply.locator('[data-stat="ttft"]').innerText()).toMatch(/^TTFT \d+(\.\d+)? m?s$/);
+    expect(await reply.locator('[data-stat="tps"]').innerText()).toMatch(/^\d+\.\d tok\/s$/);
+    expect(await reply.locator('[data-stat="finish"]').innerText()).toBe("stop");
+    await shot(page, "02-desktop-markdown-reply");
+
+    // Kept in localStorage, exactly as generated.
+    await expect
+      .poll(async () => (await storedConversations(page)).find((c) => c.title === "Say hello")?.messages.map((m) => [m.role, m.content]), UI_WAIT)
+      .toEqual([
+        ["user", "Say hello\nplease"],
+        ["assistant", CHAT_REPLY],
+      ]);
+  });
+
+  it("keeps conversations across a reload; renames and deletes them", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    await page.reload();
+    const items = page.locator(".conversation");
+    await expect.poll(() => items.count(), UI_WAIT).toBe(2);
+    await expect.poll(() => page.locator('article[data-role="assistant"] .markdown strong').first().innerText(), UI_WAIT).toBe("Talaria");
+
+    await page.getByRole("button", { name: 'Rename "Say hello"' }).click();
+    const rename = page.getByLabel("Conversation name");
+    await rename.fill("Greeting");
+    await rename.press("Enter");
+    await expect.poll(() => page.locator(".conversation.active .conversation-title").innerText(), UI_WAIT).toBe("Greeting");
+
+    // Shift+Enter makes a new line; Enter would send.
+    await message(page).fill("line one");
+    await message(page).press("Shift+Enter");
+    await message(page).type("line two");
+    expect(await message(page).inputValue()).toBe("line one\nline two");
+    await message(page).fill("");
+
+    await page.getByRole("button", { name: 'Delete "Hi there"' }).click();
+    await page.getByRole("button", { name: 'Confirm delete "Hi there"' }).click();
+    await expect.poll(() => items.count(), UI_WAIT).toBe(1);
+    await page.reload();
+    await expect.poll(async () => (await storedConversations(page)).map((c) => c.title), UI_WAIT).toEqual(["Greeting"]);
+    expect(await page.locator(".conversation").innerText()).toContain("Greeting");
+    expect(browser!.errors.filter((e) => !e.includes("401"))).toEqual([]);
+  });
+});
+
+describe("tools: a scripted tool call shown as a card, answered by hand", () => {
+  let talaria: Talaria | undefined;
+  let browser: BrowserSession | undefined;
+
+  beforeAll(async () => {
+    const modelPath = await ensureTestModel({ kind: "scripted", reply: TOOL_REPLY, afterToolReply: AFTER_TOOL_REPLY });
+    talaria = await startTalaria({ modelPath, webRoot });
+    browser = await openBrowser(DESKTOP);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await talaria?.close();
+  });
+
+  it("shows the call (name, arguments), sends the typed result as a tool message, then streams the after-tool reply", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    await page.goto(`${talaria.server.url}/`);
+    await page.getByLabel("Tools (OpenAI JSON)").fill(WEATHER_TOOLS);
+    await page.getByLabel("Send tools with each request").check();
+
+    await message(page).fill("Weather in Paris?");
+    await message(page).press("Enter");
+    const card = page.locator(".tool-card");
+    await expect.poll(() => card.getAttribute("data-tool-name"), REPLY_WAIT).toBe("get_weather");
+    await expect.poll(() => page.locator('article[data-role="assistant"]').getAttribute("data-state"), REPLY_WAIT).toBe("done");
+    expect(JSON.parse(await card.locator(".tool-arguments").innerText())).toEqual({ city: "Paris" });
+    const callId = await card.getAttribute("data-tool-call-id");
+    expect(callId).toMatch(/^call_/);
+    // The card is collapsible.
+    await card.locator("summary").click();
+    expect(await card.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+    await card.locator("summary").click();
+    // No tool markup leaks into the text, and the composer waits for the answer.
+    expect(await page.locator('article[data-role="assistant"] .markdown').count()).toBe(0);
+    expect(await page.locator(".composer-note").innerText()).toContain("Answer the tool call");
+    await shot(page, "03-desktop-tool-call-card");
+
+    const sent = page.waitForRequest((r) => r.url().endsWith("/v1/chat/completions") && r.method() === "POST");
+    await page.getByLabel("Result of get_weather").fill('{"temperature_c": 21}');
+    await page.getByRole("button", { name: "Send result" }).click();
+    const body = (await sent).postDataJSON() as { messages: Record<string, unknown>[]; tools: unknown[] };
+    expect(body.tools).toHaveLength(1);
+    expect(body.messages.slice(-2)).toEqual([
+      { role: "assistant", content: null, tool_calls: [{ id: callId, type: "function", function: { name: "get_weather", arguments: expect.any(String) as string } }] },
+      { role: "tool", tool_call_id: callId, content: '{"temperature_c": 21}' },
+    ]);
+
+    const after = page.locator('article[data-role="assistant"]').last();
+    await expect.poll(() => after.getAttribute("data-state"), REPLY_WAIT).toBe("done");
+    expect(await after.locator(".markdown").innerText()).toBe(AFTER_TOOL_REPLY);
+    expect(await card.locator(".tool-result").innerText()).toBe('{"temperature_c": 21}');
+    await shot(page, "04-desktop-after-tool-reply");
+    expect(browser!.errors).toEqual([]);
+  });
+});
+
+describe("Stop, and the layout at 375 px", () => {
+  let talaria: Talaria | undefined;
+  let browser: BrowserSession | undefined;
+
+  beforeAll(async () => {
+    const modelPath = await ensureTestModel({ kind: "scripted", reply: LONG_REPLY });
+    talaria = await startTalaria({ modelPath, webRoot });
+    browser = await openBrowser(PHONE);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await talaria?.close();
+  });
+
+  it("Stop aborts the request mid-reply, keeps the partial text, and the server frees the sequence", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    await page.goto(`${talaria.server.url}/`);
+    await shot(page, "05-phone-empty");
+
+    await message(page).fill("Go long");
+    await message(page).press("Enter");
+    const reply = page.locator('article[data-role="assistant"]').last();
+    await reply.locator(".markdown").waitFor({ timeout: REPLY_WAIT.timeout });
+    await page.getByRole("button", { name: "Stop the reply" }).click();
+    await expect.poll(() => reply.getAttribute("data-state"), UI_WAIT).toBe("stopped");
+    await shot(page, "06-phone-stopped");
+    const partial = (await reply.locator(".markdown").innerText()).trim();
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(LONG_REPLY.length);
+    expect(LONG_REPLY.startsWith(partial)).toBe(true);
+    expect(await reply.locator(".badge-stopped").innerText()).toBe("Stopped");
+    expect(await page.getByRole("button", { name: "Send message" }).isVisible()).toBe(true);
+
+    // The abort reached the server: it freed the only sequence...
+    await expect.poll(() => talaria!.engine.stats().sequencesBusy, UI_WAIT).toBe(0);
+    await expect.poll(() => talaria!.server.queue.running, UI_WAIT).toBe(0);
+    // ...so a new reply (which needs that sequence) starts streaming.
+    await message(page).fill("Again");
+    await message(page).press("Enter");
+    const second = page.locator('article[data-role="assistant"]').last();
+    await second.locator(".markdown").waitFor({ timeout: REPLY_WAIT.timeout });
+    await page.keyboard.press("Escape"); // Esc in the message box stops too.
+    await expect.poll(() => second.getAttribute("data-state"), UI_WAIT).toBe("stopped");
+    await expect.poll(() => talaria!.engine.stats().sequencesBusy, UI_WAIT).toBe(0);
+  });
+
+  it("is usable at 375 px: no horizontal overflow; settings and conversations open as drawers", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBe(0);
+    expect(await message(page).isVisible()).toBe(true);
+    expect(await page.getByRole("button", { name: "Send message" }).isVisible()).toBe(true);
+
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    const temperature = page.getByLabel("Temperature");
+    expect(await temperature.isVisible()).toBe(true);
+    await temperature.fill("9");
+    expect(await page.locator("#setting-temperature-problem").innerText()).toContain("at most 2");
+    await temperature.fill("0.5");
+    await shot(page, "07-phone-settings");
+    expect(await overflow()).toBe(0);
+    await page.getByRole("button", { name: "Close settings" }).click();
+
+    await page.getByRole("button", { name: "Conversations" }).click();
+    expect(await page.getByRole("button", { name: "+ New chat" }).isVisible()).toBe(true);
+    await shot(page, "08-phone-conversations");
+    await page.keyboard.press("Escape");
+    expect(await page.getByRole("button", { name: "+ New chat" }).isVisible()).toBe(false);
+    expect(browser!.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,50 @@
+/** `talaria generate` and `talaria inspect` in-process on a generated scripted model. */
+import { Command } from "commander";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { register as registerGenerate } from "../../src/cli/commands/generate.js";
+import { register as registerInspect } from "../../src/cli/commands/inspect.js";
+import { ensureTestModel } from "../../src/testmodels/index.js";
+
+let model: string;
+const PROMPT = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n";
+
+async function run(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerGenerate(program);
+  registerInspect(program);
+  let out = "";
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    return true;
+  });
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  model = await ensureTestModel({ kind: "scripted", reply: "Hello from Talaria 👋" });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("talaria generate / inspect", () => {
+  it("generate prints exactly the completion, with no trailing newline", async () => {
+    expect(await run(["generate", "--model", model, "--threads", "1", "--context-size", "256", "--prompt", PROMPT])).toBe("Hello from Talaria 👋");
+  });
+
+  it("generate honours repeated --stop and --no-sample", async () => {
+    const base = ["generate", "--model", model, "--threads", "1", "--context-size", "256", "--prompt", PROMPT, "--no-sample"];
+    expect(await run([...base, "--stop", "zzz", "--stop", "from T"])).toBe("Hello ");
+  });
+
+  it("inspect prints the metadata table", async () => {
+    const table = await run(["inspect", "--model", model, "--threads", "1"]);
+    expect(table).toMatch(/^architecture\s+llama$/m);
+    expect(table).toMatch(/^end of generation\s+.*"<\|im_end\|>" \(128039\)/m);
+    expect(table).toMatch(/^chat templates\s+default \(\d+ chars\), tool_use \(\d+ chars\)$/m);
+    expect(table).toMatch(/^context size\s+4096$/m);
+  });
+});

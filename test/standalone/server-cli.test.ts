@@ -1,0 +1,62 @@
+/** `talaria serve` command wiring that needs no model: flags, defaults, load failures. */
+import { describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { DEFAULT_SERVE_MODEL, defaultModelId, register, runServe, type ServeFlags } from "../../src/cli/commands/serve.js";
+
+const base: ServeFlags = {
+  model: "/nonexistent/dir/model.gguf",
+  host: "127.0.0.1",
+  port: 0,
+  parallel: 1,
+  threads: 1,
+  maxQueue: 4,
+  timeout: 10,
+  profile: "auto",
+  style: "card",
+};
+
+describe("talaria serve (no model needed)", () => {
+  it("registers the documented flags with their defaults", () => {
+    const program = new Command();
+    register(program);
+    const serve = program.commands.find((c) => c.name() === "serve");
+    expect(serve).toBeDefined();
+    const defaults = Object.fromEntries(serve!.options.map((o) => [o.long, o.defaultValue as unknown]));
+    expect(defaults).toMatchObject({
+      "--model": DEFAULT_SERVE_MODEL,
+      "--host": "127.0.0.1",
+      "--port": 8080,
+      "--parallel": 1,
+      "--max-queue": 64,
+      "--timeout": 600,
+      "--profile": "auto",
+      "--style": "card",
+    });
+    for (const flag of ["--context-size", "--threads", "--api-key", "--cors-origin", "--model-id"]) expect(Object.keys(defaults)).toContain(flag);
+    expect(DEFAULT_SERVE_MODEL).toBe("hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M");
+  });
+
+  it("listens at once, reports loading on /health, and a missing model fails with a hint about --model", async () => {
+    const lines: string[] = [];
+    const running = await runServe(base, (l) => lines.push(l));
+    try {
+      await expect(running.engine).rejects.toThrow(/--model/);
+      const health = await fetch(`${running.server.url}/health`);
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as { error: { message: string } }).error.message).toBe("The model failed to load.");
+      expect(lines.some((l) => l.includes(`listening on ${running.server.url}`))).toBe(true);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("rejects an unknown profile or style before listening", async () => {
+    await expect(runServe({ ...base, profile: "gpt-5" }, () => undefined)).rejects.toThrow(/--profile/);
+    await expect(runServe({ ...base, style: "fancy" }, () => undefined)).rejects.toThrow(/--style/);
+  });
+
+  it("derives the model id from the file name", () => {
+    expect(defaultModelId("/models/Hermes-3-Llama-3.2-3B.Q4_K_M.gguf")).toBe("Hermes-3-Llama-3.2-3B.Q4_K_M");
+    expect(defaultModelId("hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M")).toBe("Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M");
+  });
+});
