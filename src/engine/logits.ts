@@ -3,7 +3,7 @@
  * penalties, and a reference sampler that applies Talaria's sampling order to a full logit vector.
  *
  * Sampling order (the same as the llama.cpp sampler chain the engine configures, see
- * docs/decisions/0012-sampling-order.md): logit bias and frequency/presence penalties →
+ * docs/decisions/0013-sampling-order.md): logit bias and frequency/presence penalties →
  * repetition penalty → (greedy: argmax) | top-k → top-p → min-p → temperature → draw.
  */
 import type { ResolvedSampling } from "./sampling-options.js";

@@ -158,7 +158,8 @@ export type KQuantTypeName = "Q4_K" | "Q5_K" | "Q6_K";
 /**
  * `blocks` random K-quant super-blocks of 256 values with random quants and sub-block scales, and super-block
  * scales chosen so that weights stay within about ±`amplitude` (roughly zero-mean). Layouts as in ggml-common.h:
- * - Q4_K (144 B): fp16 d, fp16 dmin, scales[12] (6-bit scale/min pairs), qs[128]; w = d·sc·q − dmin·m, q ∈ 0..15.
+ * - Q4_K (144 B): fp16 d, fp16 dmin, scales[12] (6-bit scale/min pairs), qs[128]; w = d·sc·q − dmin·m, q ∈ 0..15;
+ *   mins equal scales and dmin = d·15/2, so each 32-value sub-block is centred on 0.
  * - Q5_K (176 B): fp16 d, fp16 dmin, scales[12], qh[32], qs[128]; q ∈ 0..31.
  * - Q6_K (210 B): ql[128], qh[64], int8 scales[16], fp16 d; w = d·sc·(q − 32), q ∈ 0..63.
  */
@@ -171,13 +172,25 @@ export function randomKQuantBlocks(type: KQuantTypeName, blocks: number, amplitu
       const out = new Uint8Array(blocks * size);
       fillRandom(out, next);
       const view = new DataView(out.buffer);
-      // Mean scale and min are ~31.5 (6-bit), mean q is qmax/2: d·31.5·qmax/2 ≈ dmin·31.5 keeps the mean near 0.
+      // w = d·sc·q − dmin·m with dmin = d·qmax/2 and m = sc per sub-block: every 32-value sub-block is
+      // centred on 0 (independent random mins would give each sub-block a large offset).
       const d = amplitude / (63 * qmax);
       const dBits = f32ToF16Bits(d);
       const dminBits = f32ToF16Bits((d * qmax) / 2);
+      const sc = new Uint8Array(8);
       for (let b = 0; b < blocks; b++) {
-        view.setUint16(b * size, dBits, true);
-        view.setUint16(b * size + 2, dminBits, true);
+        const o = b * size;
+        view.setUint16(o, dBits, true);
+        view.setUint16(o + 2, dminBits, true);
+        for (let j = 0; j < 8; j++) sc[j] = 1 + (out[o + 4 + j]! % 63); // 1..63, from the random fill
+        // Packing of get_scale_min_k4: j < 4 in the low 6 bits of bytes j (scale) and j+4 (min); j ≥ 4 split
+        // between the nibbles of bytes j+4 and the top 2 bits of bytes j-4 / j.
+        for (let j = 0; j < 4; j++) {
+          const hi = (sc[j + 4]! >> 4) << 6;
+          out[o + 4 + j] = sc[j]! | hi;
+          out[o + 8 + j] = sc[j]! | hi;
+          out[o + 12 + j] = (sc[j + 4]! & 0xf) | ((sc[j + 4]! & 0xf) << 4);
+        }
       }
       return out;
     }
@@ -188,8 +201,12 @@ export function randomKQuantBlocks(type: KQuantTypeName, blocks: number, amplitu
       const dBits = f32ToF16Bits(amplitude / (32 * 32));
       for (let b = 0; b < blocks; b++) {
         const o = b * 210;
-        // int8 scales in 1..32 so |d·sc·(q−32)| ≤ amplitude.
-        for (let s = 0; s < 16; s++) out[o + 192 + s] = 1 + (out[o + 192 + s]! & 31);
+        // int8 scales ±(1..32), random sign so sub-block offsets cancel; |d·sc·(q−32)| ≤ amplitude.
+        for (let s = 0; s < 16; s++) {
+          const r = out[o + 192 + s]!;
+          const mag = 1 + (r & 31);
+          out[o + 192 + s] = (r & 0x80) !== 0 ? 256 - mag : mag;
+        }
         view.setUint16(o + 208, dBits, true);
       }
       return out;

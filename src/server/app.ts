@@ -18,6 +18,7 @@ import { AdmissionQueue, type AdmissionTicket } from "./queue.js";
 import { ServerMetrics } from "./metrics.js";
 import { mergeIndexed } from "./merge.js";
 import { SSE_DONE, SSE_HEADERS } from "./sse.js";
+import { mountWebUi, type WebUiOptions } from "./static.js";
 import {
   applyTemplateRequestSchema,
   chatCompletionRequestSchema,
@@ -60,6 +61,11 @@ export interface TalariaAppOptions {
   readonly bodyLimitBytes?: number;
   /** Where server-side errors are logged. Default: one line on stderr. */
   readonly log?: (message: string) => void;
+  /**
+   * Serve the chat web UI (`src/server/static.ts`) at `/` (public: the page asks for the key itself).
+   * `false` turns it off. Default true (the built UI from `dist/web/` or `$TALARIA_WEB_ROOT`).
+   */
+  readonly webUi?: boolean | WebUiOptions;
 }
 
 export interface TalariaApp {
@@ -140,6 +146,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       }),
     );
   }
+  if (options.webUi !== false) mountWebUi(app, options.webUi === true || options.webUi === undefined ? {} : options.webUi);
   if (options.apiKey !== undefined) {
     const apiKey = options.apiKey;
     app.use("*", async (c, next) => {
@@ -250,9 +257,11 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   });
 
   /** Deadline + client disconnect, and which one fired. */
-  const requestSignals = (c: Context): { signal: AbortSignal; timeout: AbortSignal } => {
+  const requestSignals = (c: Context): { signal: AbortSignal; timeout: AbortSignal; abort: () => void } => {
     const timeout = AbortSignal.timeout(timeoutMs);
-    return { signal: AbortSignal.any([c.req.raw.signal, timeout]), timeout };
+    // Ours: stops every choice of the request when one fails or the response is done with early.
+    const own = new AbortController();
+    return { signal: AbortSignal.any([c.req.raw.signal, timeout, own.signal]), timeout, abort: () => own.abort() };
   };
 
   const admit = async (weight: number, signal: AbortSignal, timeout: AbortSignal): Promise<AdmissionTicket> => {
@@ -267,7 +276,11 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       metrics.queueTime.observe(ticket.queuedMs / 1000);
       return ticket;
     } catch (error) {
-      if (signal.aborted) throw timeout.aborted ? new RequestTimeoutError(timeoutMs) : toApiError(new ApiError(499, "invalid_request_error", "Client closed the request.", { code: "cancelled" }));
+      if (signal.aborted) {
+        throw timeout.aborted
+          ? new RequestTimeoutError(timeoutMs)
+          : new ApiError(499, "invalid_request_error", "Client closed the request.", { code: "cancelled" });
+      }
       throw error;
     }
   };
@@ -279,7 +292,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     const request = toChatRequest(body);
     const n = body.n ?? 1;
     const prepared = await backend.chat.prepare(request);
-    const { signal, timeout } = requestSignals(c);
+    const { signal, timeout, abort } = requestSignals(c);
     const ticket = await admit(n, signal, timeout);
     const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: options.modelId };
     const firstTokenAt: (number | undefined)[] = Array.from({ length: n }, () => undefined);
@@ -307,6 +320,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
         if (timeout.aborted) throw new RequestTimeoutError(timeoutMs);
         return c.json(toChatCompletion(meta, results));
       } finally {
+        abort();
         ticket.release();
       }
     }
@@ -332,10 +346,11 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
         if (usageChunk !== "") yield usageChunk;
         yield SSE_DONE;
       } finally {
+        abort();
         ticket.release();
       }
     }
-    return streamSse(sse(), signal, ticket, (error) => encodeStreamError(toApiError(error).toBody()), log);
+    return streamSse(sse(), signal, ticket, abort, (error) => encodeStreamError(toApiError(error).toBody()), log);
   });
 
   app.post("/v1/completions", async (c) => {
@@ -354,7 +369,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     });
     const echo = body.echo === true ? await backend.engine.detokenize(prepared.promptTokens, { special: true }) : "";
     const n = body.n ?? 1;
-    const { signal, timeout } = requestSignals(c);
+    const { signal, timeout, abort } = requestSignals(c);
     const ticket = await admit(n, signal, timeout);
     const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: options.modelId };
     const firstTokenAt: (number | undefined)[] = Array.from({ length: n }, () => undefined);
@@ -382,6 +397,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
         if (timeout.aborted) throw new RequestTimeoutError(timeoutMs);
         return c.json(toTextCompletion(meta, results, wantLogprobs));
       } finally {
+        abort();
         ticket.release();
       }
     }
@@ -427,10 +443,11 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
         }
         yield SSE_DONE;
       } finally {
+        abort();
         ticket.release();
       }
     }
-    return streamSse(sse(), signal, ticket, (error) => encodeStreamError(toApiError(error).toBody()), log);
+    return streamSse(sse(), signal, ticket, abort, (error) => encodeStreamError(toApiError(error).toBody()), log);
   });
 
   return { app, metrics, queue, backend: () => (state.kind === "ready" ? state.backend : undefined) };
@@ -482,6 +499,7 @@ async function streamSse(
   pieces: AsyncGenerator<string, void, undefined>,
   signal: AbortSignal,
   ticket: AdmissionTicket,
+  abort: () => void,
   encodeError: (error: unknown) => string,
   log: (message: string) => void,
 ): Promise<Response> {
@@ -490,6 +508,7 @@ async function streamSse(
     do first = await pieces.next();
     while (first.done !== true && first.value === "");
   } catch (error) {
+    abort();
     ticket.release();
     throw error;
   }
@@ -527,12 +546,14 @@ async function streamSse(
           controller.enqueue(utf8.encode(encodeError(error)));
         }
         controller.close();
+        abort();
         ticket.release();
       }
     },
     async cancel() {
-      // The client went away: the request signal aborts the engine; close our generator too.
+      // The client went away: stop every choice's generation, then close our generator.
       closed = true;
+      abort();
       await pieces.return(undefined).catch(() => undefined);
       ticket.release();
     },

@@ -33,11 +33,14 @@ export interface TestModelOptions {
   readonly hidden?: number;
   /** Transformer blocks. Default: random 2, 3b 28, scripted 1. */
   readonly layers?: number;
-  /** Attention heads. Default: random 4, 3b 24, scripted hidden/32 (head dim 32). */
+  /**
+   * Attention heads. Default: random 4 (or hidden/64 when `hidden` ≥ 256 is given and a multiple of 64),
+   * 3b 24, scripted hidden/32 (head dim 32).
+   */
   readonly heads?: number;
-  /** KV heads (GQA). Default: random 2, 3b 8, scripted = heads. */
+  /** KV heads (GQA). Default: random 2 (heads/4 when heads are derived from `hidden`), 3b 8, scripted = heads. */
   readonly kvHeads?: number;
-  /** Feed-forward width. Default: random 256, 3b 8192, scripted computed. */
+  /** Feed-forward width. Default: random 256 (4 × hidden when `hidden` is given), 3b 8192, scripted computed. */
   readonly ffn?: number;
   /** Training context length (`llama.context_length`). Default: random 8192, scripted 32768, 3b 131072. */
   readonly contextLength?: number;
@@ -97,6 +100,12 @@ export function resolveTestModelOptions(o: TestModelOptions): ResolvedTestModelO
   if (o.toolTokenType !== undefined && o.toolTokenType !== "control" && o.toolTokenType !== "user") {
     throw new TestModelOptionsError(`toolTokenType must be "control" or "user"`);
   }
+  let heads: number | undefined = o.heads ?? d.heads;
+  let kvHeads: number | undefined = o.kvHeads ?? o.heads ?? d.kvHeads;
+  if (o.kind === "random" && o.heads === undefined && o.hidden !== undefined && o.hidden >= 256 && o.hidden % 64 === 0) {
+    heads = o.hidden / 64;
+    kvHeads = o.kvHeads ?? (heads % 4 === 0 ? heads / 4 : heads);
+  }
   const r: ResolvedTestModelOptions = {
     kind: o.kind,
     reply: o.kind === "scripted" ? (o.reply ?? DEFAULT_REPLY) : "",
@@ -105,9 +114,9 @@ export function resolveTestModelOptions(o: TestModelOptions): ResolvedTestModelO
     seed: o.kind === "scripted" ? 0 : (o.seed ?? 1),
     hidden: o.hidden ?? d.hidden,
     layers: o.layers ?? d.layers,
-    heads: o.heads ?? d.heads,
-    kvHeads: o.kvHeads ?? o.heads ?? d.kvHeads,
-    ffn: o.ffn ?? d.ffn,
+    heads,
+    kvHeads,
+    ffn: o.ffn ?? (o.kind === "random" && o.hidden !== undefined ? 4 * o.hidden : d.ffn),
     contextLength: o.contextLength ?? d.contextLength,
     quant: o.kind === "scripted" ? "f32" : (o.quant ?? d.quant),
     name: o.name ?? "Hermes 3 Llama 3.2 3B",

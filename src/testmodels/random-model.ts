@@ -78,6 +78,8 @@ function weightTensor(
   const type = weightType(o.quant, role, layer, o.layers, inDim);
   const material = `${o.seed}:${name}`;
   if (type === "Q4_K" || type === "Q5_K" || type === "Q6_K") {
+    // Random K-quant weights have an RMS of about a quarter of their maximum (uniform floats: 0.58).
+    const kAmplitude = 2 * amplitude;
     const blocksPerRow = inDim / 256;
     return {
       name,
@@ -88,7 +90,7 @@ function weightTensor(
         const rowsPerChunk = Math.max(1, Math.floor(8192 / blocksPerRow));
         for (let r = 0; r < outDim; r += rowsPerChunk) {
           const n = Math.min(rowsPerChunk, outDim - r);
-          yield randomKQuantBlocks(type, n * blocksPerRow, amplitude, next);
+          yield randomKQuantBlocks(type, n * blocksPerRow, kAmplitude, next);
         }
       },
     };
@@ -110,7 +112,9 @@ export function buildRandomModelSpec(o: ResolvedTestModelOptions, toolUseTemplat
   const tensors: GgufTensorSpec[] = [];
   if (llama3Scaling) tensors.push(vectorTensor("rope_freqs.weight", llama3RopeFactors(headDim, dims.ropeTheta)));
   tensors.push(weightTensor("token_embd.weight", "token_embd", 0, hidden, VOCAB_SIZE, o, o.kind === "3b" ? 0.1 : 0.5));
-  const amp = (inDim: number): number => (o.kind === "3b" ? 0.5 : 2) * Math.sqrt(3 / inDim);
+  // Large enough that the blocks, not the token's own (tied) embedding, dominate the output: otherwise the
+  // model just repeats its last token.
+  const amp = (inDim: number): number => 2 * Math.sqrt(3 / inDim);
   const ones = (n: number): Float32Array => new Float32Array(n).fill(1);
   for (let l = 0; l < o.layers; l++) {
     const p = `blk.${l}.`;

@@ -38,7 +38,7 @@ export const SCRIPTED_HEAD_DIM = 32;
 /**
  * Weights of the 16 RoPE pairs in the previous-token score Σ w_j cos((Δ−1)θ_j) (θ_j = 500000^(−j/16)),
  * chosen by a linear program maximising min over Δ ∈ [0, 65536] \ {1} of Σ w_j (1 − cos((Δ−1)θ_j));
- * that minimum is ≈ 0.206 (checked by test/standalone/gguf-scripted-design.test.ts).
+ * that minimum is ≈ 0.206 (checked by test/standalone/gguf-testmodel-design.test.ts).
  */
 export const PREV_TOKEN_PAIR_WEIGHTS: readonly number[] = [
   0.4297, 0.0751, 0.0672, 0.0454, 0.0527, 0.0605, 0.0683, 0.0227, 0.0521, 0.0259, 0.0219, 0.0402, 0.0383, 0, 0, 0,
@@ -51,7 +51,7 @@ const PREV_SCORE = 100;
 const MARKER_SCORE = 40;
 /** SwiGLU gate gain: a matching unit sees +GATE_GAIN/2, a non-matching one ≤ −GATE_GAIN/2. */
 const GATE_GAIN = 40;
-/** Value a firing unit writes on CUR(next) (before the 1..2× RMSNorm factor). */
+/** Value a firing unit writes on CUR(next) (times the squared RMSNorm ratio, 1..2.5). */
 const NEXT_VALUE = 30;
 /** Value the always-on unit writes on CUR(<|im_end|>). */
 const FALLBACK_VALUE = 3;

@@ -18,6 +18,7 @@ import { createLlamaCppEngine } from "../../src/engine/llama-cpp/index.js";
 import { ChatService } from "../../src/chat/service.js";
 import { createHermesChatFormat } from "../../src/chat/hermes-format.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
+import type { ServerBackend } from "../../src/server/app.js";
 import type { Engine } from "../../src/engine/types.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -42,29 +43,29 @@ export interface Talaria {
   readonly engine: Engine;
   /** True when the server serves the built page at `/`. */
   readonly servesUi: boolean;
+  /** Stop the HTTP server only (to see the page handle a server that went away). */
+  stopServer(): Promise<void>;
+  /** Stop the server (if still running) and dispose of the engine. */
   close(): Promise<void>;
 }
 
 export const MODEL_ID = "hermes-3-scripted";
 
-/** Start the server on `modelPath` (2 threads, one sequence) and check that `/` is the web UI. */
+/**
+ * Start the server on `modelPath` (2 threads, one sequence) and check that `/` is the web UI. The check
+ * runs while the model is still loading (the server takes a backend promise), so a server without the UI
+ * costs no model load.
+ */
 export async function startTalaria(options: { readonly modelPath: string; readonly webRoot: string; readonly apiKey?: string }): Promise<Talaria> {
   process.env["TALARIA_WEB_ROOT"] = options.webRoot;
-  const engine = await createLlamaCppEngine({ model: options.modelPath, threads: 2, gpu: "auto", sequences: 1, contextSize: 4096 });
-  const chat = new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }) });
-  const { createTalariaApp } = await import("../../src/server/app.js");
-  const { mountWebUi } = await import("../../src/server/static.js");
-  const { Hono } = await import("hono");
-  const { serve } = await import("@hono/node-server");
-  const t = createTalariaApp({ backend: { engine, chat }, modelId: MODEL_ID, parallel: 1, log: () => undefined, ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}) });
-  const outer = new Hono(); mountWebUi(outer); outer.route("/", t.app);
-  const srv = serve({ fetch: outer.fetch, hostname: "127.0.0.1", port: 0 });
-  await new Promise((r) => srv.once("listening", r));
-  const port = (srv.address() as { port: number }).port;
-  const server = { queue: t.queue, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => { srv.close(() => r()); (srv as unknown as { closeAllConnections(): void }).closeAllConnections(); }) } as unknown as RunningServer;
-  void startServer;
-  const _unused = ({
-    backend: { engine, chat },
+  let provide!: (backend: ServerBackend) => void;
+  let fail!: (error: unknown) => void;
+  const backend = new Promise<ServerBackend>((resolve, reject) => {
+    provide = resolve;
+    fail = reject;
+  });
+  const server = await startServer({
+    backend,
     modelId: MODEL_ID,
     host: "127.0.0.1",
     port: 0,
@@ -75,13 +76,39 @@ export async function startTalaria(options: { readonly modelPath: string; readon
   const page = await fetch(`${server.url}/`);
   const html = await page.text();
   const servesUi = page.ok && (page.headers.get("content-type") ?? "").includes("text/html") && html.includes('id="app"');
+  let engine: Engine | undefined;
+  let serverOpen = true;
+  if (servesUi) {
+    try {
+      engine = await createLlamaCppEngine({ model: options.modelPath, threads: 2, gpu: "auto", sequences: 1, contextSize: 4096 });
+      provide({ engine, chat: new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }) }) });
+    } catch (error) {
+      fail(error);
+      await server.close();
+      throw error;
+    }
+  } else {
+    fail(new Error("not loaded: the server does not serve the web UI"));
+  }
   return {
     server,
-    engine,
+    get engine(): Engine {
+      if (engine === undefined) throw new Error("no engine: the server does not serve the web UI");
+      return engine;
+    },
     servesUi,
+    stopServer: async () => {
+      if (serverOpen) {
+        serverOpen = false;
+        await server.close();
+      }
+    },
     close: async () => {
-      await server.close();
-      await engine.dispose();
+      if (serverOpen) {
+        serverOpen = false;
+        await server.close();
+      }
+      await engine?.dispose();
     },
   };
 }
@@ -149,7 +176,7 @@ export async function shot(page: Page, name: string): Promise<void> {
 export async function storedConversations(page: Page): Promise<
   { title: string; messages: { role: string; content: string; toolCallId?: string; meta?: Record<string, unknown> }[] }[]
 > {
-  return page.evaluate(() => JSON.parse(localStorage.getItem("talaria.web.conversations.v1") ?? "[]") as never);
+  return page.evaluate<never>(`JSON.parse(localStorage.getItem("talaria.web.conversations.v1") ?? "[]")`);
 }
 
 /**
@@ -157,17 +184,17 @@ export async function storedConversations(page: Page): Promise<
  * page); `read()` returns them. More than a couple of distinct lengths means the reply was streamed.
  */
 export async function watchReplyGrowth(page: Page): Promise<{ read(): Promise<number[]> }> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __replyLengths: number[] };
-    w.__replyLengths = [];
+  // Page-side code as text: this program is typed for Node, without the DOM library.
+  await page.evaluate(`(() => {
+    window.__replyLengths = [];
     new MutationObserver(() => {
       const all = document.querySelectorAll('article[data-role="assistant"] .markdown');
-      const last = all[all.length - 1];
-      const n = last?.textContent?.length ?? 0;
-      if (n > 0 && w.__replyLengths[w.__replyLengths.length - 1] !== n) w.__replyLengths.push(n);
+      const n = all.length === 0 ? 0 : (all[all.length - 1].textContent ?? "").length;
+      const seen = window.__replyLengths;
+      if (n > 0 && seen[seen.length - 1] !== n) seen.push(n);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
-  return { read: () => page.evaluate(() => (window as unknown as { __replyLengths: number[] }).__replyLengths) };
+  })()`);
+  return { read: () => page.evaluate<number[]>("window.__replyLengths") };
 }
 
 /** A fresh temporary folder. */

@@ -208,7 +208,7 @@ describe("tools: a scripted tool call shown as a card, answered by hand", () => 
     expect(callId).toMatch(/^call_/);
     // The card is collapsible.
     await card.locator("summary").click();
-    expect(await card.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+    expect(await card.evaluate((el) => (el as unknown as { open: boolean }).open)).toBe(false);
     await card.locator("summary").click();
     // No tool markup leaks into the text, and the composer waits for the answer.
     expect(await page.locator('article[data-role="assistant"] .markdown').count()).toBe(0);
@@ -285,7 +285,7 @@ describe("Stop, and the layout at 375 px", () => {
   it("is usable at 375 px: no horizontal overflow; settings and conversations open as drawers", async (ctx) => {
     requireUi(ctx, talaria);
     const { page } = browser!;
-    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = () => page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(await overflow()).toBe(0);
     expect(await message(page).isVisible()).toBe(true);
     expect(await page.getByRole("button", { name: "Send message" }).isVisible()).toBe(true);
@@ -306,5 +306,19 @@ describe("Stop, and the layout at 375 px", () => {
     await page.keyboard.press("Escape");
     expect(await page.getByRole("button", { name: "+ New chat" }).isVisible()).toBe(false);
     expect(browser!.errors).toEqual([]);
+  });
+
+  it("shows a 'server unreachable' banner when the server has gone away", async (ctx) => {
+    requireUi(ctx, talaria);
+    const { page } = browser!;
+    await talaria.stopServer();
+    await message(page).fill("Anyone there?");
+    await message(page).press("Enter");
+    const banner = page.getByRole("alert");
+    await expect.poll(() => banner.getAttribute("data-kind"), UI_WAIT).toBe("unreachable");
+    expect(await banner.innerText()).toContain("Server unreachable");
+    await expect.poll(() => page.locator(".model-info").getAttribute("data-health"), UI_WAIT).toBe("down");
+    await shot(page, "09-phone-server-down");
+    browser!.errors.length = 0; // the failed fetch is logged by Chromium, as expected here
   });
 });

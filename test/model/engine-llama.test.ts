@@ -171,4 +171,22 @@ describe("llama.cpp engine: sampling", () => {
       context = [...context, t.id];
     }
   });
+
+  it("applies a GBNF grammar, and a lazy grammar only after its trigger", async () => {
+    const prompt = await engine.tokenize("<|begin_of_text|>Answer:", { special: true });
+    const strict = await collect(engine, { prompt, sampling: { doSample: false }, grammar: { gbnf: 'root ::= " yes" | " no"' }, maxTokens: 8 });
+    expect([" yes", " no"]).toContain(strict.text);
+    expect(strict.finish.reason).toBe("stop");
+    const zebra = (await engine.tokenize(" zebra"))[0] as number;
+    const trigger = await engine.detokenize([zebra]);
+    const lazy = await collect(engine, {
+      prompt,
+      sampling: { doSample: false, logitBias: { [zebra]: 50 } },
+      grammar: { gbnf: 'root ::= " yes"', lazyTriggers: [trigger] },
+      maxTokens: 8,
+    });
+    expect(lazy.text).toBe(`${trigger} yes`);
+    expect(lazy.finish.reason).toBe("stop");
+    await expect(collect(engine, { prompt, grammar: { gbnf: "root ::= oops" } })).rejects.toMatchObject({ code: "invalid_request" });
+  });
 });

@@ -1,7 +1,9 @@
 // End-to-end `talaria eval --limit` on the generated random model: every per-sample log-likelihood in
 // samples.jsonl equals an independent computation (node-llama-cpp directly, full-vocabulary logits,
 // log-softmax in TypeScript, scoring from a cleared sequence), the greedy flags agree, and
-// results.json's metrics are the documents' scores aggregated.
+// results.json's metrics are the documents' scores aggregated. The model is the tiny random one in
+// f32: quantised weights make llama.cpp's results depend on batch shape (prefix reuse vs. from scratch)
+// by several hundredths of a nat, which would blur the comparison.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,6 +18,19 @@ import { ensureTestModel } from "../../src/testmodels/index.js";
 
 const THREADS = 2;
 const LIMIT = 2;
+/** A cross-section: every scoring kind, moved whitespace (BigBench), two contexts (WinoGrande), a generation. */
+const TASKS = [
+  "arc_easy",
+  "boolq",
+  "winogrande",
+  "hellaswag",
+  "agieval_sat_math",
+  "bigbench_navigate",
+  "bigbench_salient_translation_error_detection",
+  "bigbench_movie_recommendation",
+  "bigbench_geometric_shapes",
+  "truthfulqa_mc",
+];
 const sharedDir = process.env.TALARIA_SHARED_DIR ?? path.resolve(import.meta.dirname, "../../../shared");
 const dataDir = path.join(sharedDir, "eval-data");
 
@@ -39,10 +54,10 @@ let samples: SampleLine[] = [];
 let results: { results: Record<string, { n: number; metrics: Record<string, number>; stderr: Record<string, number | null> }>; card: { key: string } | null };
 
 beforeAll(async () => {
-  modelPath = await ensureTestModel({ kind: "random" });
+  modelPath = await ensureTestModel({ kind: "random", quant: "f32" });
   outDir = await mkdtemp(path.join(os.tmpdir(), "talaria-eval-"));
   await runEvalCommand(
-    { model: modelPath, suite: "all", limit: LIMIT, output: outDir, parallel: 2, dataDir, generate: true, batch: 16, maxTokens: 64, threads: THREADS, progress: false },
+    { model: modelPath, suite: "all", tasks: TASKS, limit: LIMIT, output: outDir, parallel: 2, dataDir, generate: true, batch: 16, maxTokens: 64, threads: THREADS, progress: false },
     {
       createEngine: (o) => createLlamaCppEngine({ model: o.model, sequences: o.sequences, threads: THREADS, gpu: "auto" }),
       stdout: (t) => {
@@ -63,8 +78,8 @@ afterAll(async () => {
 });
 
 describe("talaria eval --limit on the random model", () => {
-  it("writes one sample per request of the first N documents of all 34 tasks, in order", async () => {
-    const tasks = selectTasks("all");
+  it("writes one sample per request of the first N documents of each task, in order", async () => {
+    const tasks = selectTasks("all", TASKS);
     const expected: Array<[string, number, number, string, string]> = [];
     for (const t of tasks) {
       for (const d of await loadTaskDocuments(dataDir, t, LIMIT)) d.requests.forEach((r, i) => expected.push([d.task, d.docIndex, i, r.context, r.continuation]));
@@ -73,12 +88,12 @@ describe("talaria eval --limit on the random model", () => {
     expect(ll.map((s) => [s.task, s.doc_index, s.request_index, s.context, s.continuation])).toEqual(expected);
     // geometric_shapes also issues a greedy generation per document.
     expect(samples.filter((s) => s.kind === "generation").map((s) => s.task)).toEqual(["bigbench_geometric_shapes", "bigbench_geometric_shapes"]);
-    expect(Object.keys(results.results)).toHaveLength(34);
+    expect(Object.keys(results.results)).toEqual(TASKS);
     for (const r of Object.values(results.results)) expect(r.n).toBe(LIMIT);
   });
 
   it("results.json metrics are the documents' scores of the sampled logliks, aggregated", async () => {
-    for (const task of selectTasks("all")) {
+    for (const task of selectTasks("all", TASKS)) {
       const docs = await loadTaskDocuments(dataDir, task, LIMIT);
       const perDoc = docs.map((d) => {
         const lls = samples.filter((s) => s.kind === "loglikelihood" && s.task === d.task && s.doc_index === d.docIndex).map((s) => s.loglik);
@@ -91,11 +106,12 @@ describe("talaria eval --limit on the random model", () => {
 
   it("prints the cards' tables with the matched card (the random model is named like Hermes 3 3B)", () => {
     expect(results.card?.key).toBe("hermes-3-llama-3.2-3b");
-    expect(stdout).toContain("|arc_challenge");
+        expect(stdout).toContain("|    Task");
     expect(stdout).toContain("|    Task");
-    expect(stdout).toContain("|0.5529|"); // the card's arc_challenge acc
+    expect(stdout).toContain("|0.8371|"); // the card's arc_easy acc
     expect(stdout).toContain("hellaswag (reconstructed)");
     expect(stdout).toMatch(/Average: \d+\.\d\d \(card 72\.59, diff [+-]\d+\.\d\d\) \[partial/);
+    expect(stdout).toContain("TruthfulQA");
   });
 
   describe("independent log-softmax with node-llama-cpp", () => {
@@ -151,17 +167,18 @@ describe("talaria eval --limit on the random model", () => {
     }
 
     it("matches every sample of a cross-section of tasks", async () => {
-      const tasks = new Set(["arc_easy", "boolq", "winogrande", "hellaswag", "agieval_sat_math", "bigbench_navigate", "bigbench_salient_translation_error_detection", "bigbench_movie_recommendation"]);
-      const chosen = samples.filter((s) => s.kind === "loglikelihood" && tasks.has(s.task));
-      expect(chosen.length).toBeGreaterThan(20);
+      const chosen = samples.filter((s) => s.kind === "loglikelihood");
+      expect(chosen.length).toBeGreaterThan(40);
       let worst = 0;
       for (const s of chosen) {
         const ref = await reference(s.context, s.continuation);
         expect(s.context_tokens, `${s.task}/${s.doc_index}/${s.request_index}`).toBe(ref.nCtx);
         expect(s.continuation_tokens).toBe(ref.nCont);
         worst = Math.max(worst, Math.abs(s.loglik - ref.loglik));
-        // llama.cpp's kernels differ slightly with batch shape (prefix reuse vs. from scratch).
-        expect(Math.abs(s.loglik - ref.loglik), `${s.task}/${s.doc_index}/${s.request_index}: ${s.loglik} vs ${ref.loglik}`).toBeLessThan(0.05);
+        // Even in f32, llama.cpp's sums differ in the last digits with batch shape (the engine reuses the
+        // context's KV cells; the reference evaluates from scratch): allow 1e-3 relative. A wrong token
+        // split or position is off by whole nats.
+        expect(Math.abs(s.loglik - ref.loglik), `${s.task}/${s.doc_index}/${s.request_index}: ${s.loglik} vs ${ref.loglik}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(ref.loglik)));
         expect(s.is_greedy).toBe(ref.greedy);
         expect(s.loglik).toBeLessThan(0);
       }

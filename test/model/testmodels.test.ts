@@ -182,12 +182,15 @@ describe("K-quant random model (Q4_K_M mix at a small shape)", () => {
     try {
       const sequence = m.context.getSequence();
       const input = [BOS_ID as Token, ...m.model.tokenize(GEN_PROMPT, true)];
-      let n = 0;
-      for await (const out of sequence.evaluateWithMetadata(input, { confidence: true }, { temperature: 0.8, seed: 3 })) {
+      const tokens: Token[] = [];
+      for await (const out of sequence.evaluateWithMetadata(input, { confidence: true }, { temperature: 0 })) {
         expect(Number.isFinite(out.confidence)).toBe(true);
         expect(out.confidence).toBeGreaterThan(0);
-        if (++n >= 6) break;
+        tokens.push(out.token);
+        if (tokens.length >= 8) break;
       }
+      // Random, not degenerate: the blocks (not the tied embedding of the last token) drive the output.
+      expect(new Set(tokens).size).toBeGreaterThan(3);
       sequence.dispose();
     } finally {
       await m.dispose();

@@ -152,6 +152,14 @@ describe("random K-quant blocks", () => {
     expect(all.every((v) => Number.isFinite(v) && Math.abs(v) <= 0.06)).toBe(true);
     expect(Math.abs(all.reduce((a, b) => a + b, 0) / all.length)).toBeLessThan(0.005);
     expect(Math.max(...all.map(Math.abs))).toBeGreaterThan(0.01);
+    // Each 32-value sub-block is centred (mins equal scales): no large per-sub-block offsets.
+    for (let i = 0; i < all.length; i += 32) {
+      const sub = all.slice(i, i + 32);
+      const offset = (Math.max(...sub) + Math.min(...sub)) / 2;
+      const range = Math.max(...sub) - Math.min(...sub);
+      expect(Math.abs(offset)).toBeLessThan(range / 2 + 1e-9);
+      expect(Math.abs(offset)).toBeLessThan(0.03);
+    }
   });
 
   it("is deterministic for a given generator", () => {

@@ -139,6 +139,7 @@ describe("options and the 3B mix", () => {
     expect(resolveTestModelOptions({ kind: "random" })).toMatchObject({ hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 256, quant: "q4_0", seed: 1 });
     expect(resolveTestModelOptions({ kind: "3b" })).toMatchObject({ hidden: 3072, layers: 28, heads: 24, kvHeads: 8, ffn: 8192, quant: "q4_k_m" });
     expect(resolveTestModelOptions({ kind: "scripted" }).reply).toBe("Hello from Talaria.");
+    expect(resolveTestModelOptions({ kind: "random", hidden: 1024, layers: 8 })).toMatchObject({ heads: 16, kvHeads: 4, ffn: 4096 });
     expect(() => resolveTestModelOptions({ kind: "random", hidden: 65 })).toThrow(TestModelOptionsError);
     expect(() => resolveTestModelOptions({ kind: "random", heads: 4, kvHeads: 3 })).toThrow(TestModelOptionsError);
   });

@@ -253,6 +253,10 @@ describe("server lifecycle, auth, CORS, timeouts", () => {
     const s = await startMockServer({ engine: { script: () => "ok" }, server: { apiKey: "secret-key" } });
     try {
       expect((await fetch(`${s.url}/health`)).status).toBe(200);
+      // The web UI page is public (built: 200; not built: 503 with a page saying how to build it).
+      const page = await fetch(`${s.url}/`);
+      expect([200, 503]).toContain(page.status);
+      expect(page.headers.get("content-type")).toContain("text/html");
       for (const path of ["/v1/models", "/metrics"]) {
         const r = await fetch(`${s.url}${path}`);
         expect(r.status).toBe(401);

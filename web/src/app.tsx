@@ -3,7 +3,7 @@
  * hand, JSON mode, Stop. Talks only to the server's public API (`lib/api.ts`).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiCallError, fetchHealth, fetchModels, streamChat, type ModelInfo } from "./lib/api.js";
+import { ApiCallError, fetchHealth, fetchModels, streamChat, type Health as ApiHealth, type ModelInfo } from "./lib/api.js";
 import { StreamChunkError, applyChunk, chunkHasOutput, emptyStreamState, replyTiming, type WireToolCall } from "./lib/chunks.js";
 import {
   newConversation,
@@ -37,7 +37,7 @@ interface InFlight {
   readonly controller: AbortController;
 }
 
-type Health = "checking" | "up" | "down";
+type Health = "checking" | ApiHealth;
 
 const store = window.localStorage;
 
@@ -100,9 +100,9 @@ export function App() {
     // Debounce key typing.
     const timer = window.setTimeout(() => {
       void (async () => {
-        const up = await fetchHealth(controller.signal);
+        const state = await fetchHealth(controller.signal);
         if (controller.signal.aborted) return;
-        setHealth(up ? "up" : "down");
+        setHealth(state);
         try {
           const list = await fetchModels({ apiKey: settings.apiKey, signal: controller.signal });
           setModels(list);
@@ -119,6 +119,12 @@ export function App() {
       controller.abort();
     };
   }, [settings.apiKey, refreshTick]);
+  // While the server is down or loading its model, look again every 5 s.
+  useEffect(() => {
+    if (health === "up" || health === "checking") return;
+    const timer = window.setTimeout(() => setRefreshTick((t) => t + 1), 5000);
+    return () => window.clearTimeout(timer);
+  }, [health, refreshTick]);
 
   // --- helpers -----------------------------------------------------------------------------------
   const updateConversation = useCallback((id: string, fn: (c: Conversation) => Conversation) => {
@@ -355,7 +361,7 @@ export function App() {
               ) : null}
             </>
           ) : (
-            <span class="model-name muted">{health === "down" ? "server unreachable" : "no model info"}</span>
+            <span class="model-name muted">{health === "down" ? "server unreachable" : health === "loading" ? "loading model…" : "no model info"}</span>
           )}
         </div>
         <button

@@ -46,7 +46,7 @@ export interface ModelFlags {
 export function addModelOptions(command: Command): Command {
   return command
     .requiredOption("--model <path|uri>", "GGUF file, hf:<user>/<repo>/<file>.gguf, or https URL")
-    .option("--threads <n>", "evaluation threads (default: available CPUs, at most 8)", parsePositiveInt)
+    .option("--threads <n>", "evaluation threads (default: idle CPUs by load average, 1 to 8)", parsePositiveInt)
     .option("--context-size <n>", "context size in tokens (default: min(model training context, 4096))", parsePositiveInt)
     .option("--gpu <backend>", "auto, cuda, vulkan, metal or off (default auto)")
     .option("--models-dir <dir>", "download cache for remote models (default ~/.cache/talaria/models)");

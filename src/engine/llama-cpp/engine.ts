@@ -65,7 +65,7 @@ export interface LlamaCppEngineOptions {
   readonly contextSize?: number;
   /** Parallel sequences (concurrent generations) in the one context. Default 1. */
   readonly sequences?: number;
-  /** Evaluation threads. Default {@link defaultThreads} (available CPUs, capped at 8). */
+  /** Evaluation threads. Default {@link defaultThreads}: idle CPUs by 1-minute load average, 1 to 8. */
   readonly threads?: number;
   /** GPU backend. Default "auto" (CUDA, Vulkan or Metal when usable, else CPU). */
   readonly gpu?: GpuOption;
@@ -159,7 +159,7 @@ function toEngineError(error: unknown, what: string): EngineError {
 
 export class LlamaCppEngine implements Engine {
   readonly info: ModelInfo;
-  readonly llama: Llama;
+  readonly #llama: Llama;
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
   readonly #pool: SequencePool<LlamaContextSequence>;
@@ -172,7 +172,7 @@ export class LlamaCppEngine implements Engine {
 
   /** @internal Use {@link createLlamaCppEngine}. */
   constructor(llama: Llama, model: LlamaModel, context: LlamaContext, source: string, path: string) {
-    this.llama = llama;
+    this.#llama = llama;
     this.#model = model;
     this.#context = context;
     const sequences = Array.from({ length: context.totalSequences }, () => context.getSequence({ contextShift: noContextShift }));
@@ -181,6 +181,11 @@ export class LlamaCppEngine implements Engine {
     this.#spm = model.vocabularyType === LlamaVocabularyType.spm;
     this.info = buildModelInfo({ model, source, path, contextSize: context.contextSize });
     this.#eog = new Set(this.info.specialTokens.endOfGeneration);
+  }
+
+  /** The compute backend llama.cpp uses: "cuda", "vulkan", "metal", or false for CPU. */
+  get gpu(): string | false {
+    return this.#llama.gpu;
   }
 
   /** The evaluation threads the context uses. */
@@ -444,7 +449,7 @@ export class LlamaCppEngine implements Engine {
   async #grammar(gbnf: string): Promise<LlamaGrammar> {
     let grammar = this.#grammars.get(gbnf);
     if (grammar === undefined) {
-      grammar = this.llama.createGrammar({ grammar: gbnf }).catch((error: unknown) => {
+      grammar = this.#llama.createGrammar({ grammar: gbnf }).catch((error: unknown) => {
         this.#grammars.delete(gbnf);
         throw new EngineError(`invalid grammar: ${error instanceof Error ? error.message : String(error)}`, "invalid_request", { cause: error });
       });

@@ -9,13 +9,19 @@ import { EngineError } from "../types.js";
 
 export type GpuOption = "auto" | false | "cuda" | "vulkan" | "metal";
 
+/** Most threads the default picks: llama.cpp's CPU decode stops scaling beyond memory bandwidth. */
+export const MAX_DEFAULT_THREADS = 8;
+
 /**
- * Default evaluation threads: the number of CPUs this process may use, capped at 8
- * (measured in docs/decisions/0012-threads-default.md; more threads than physical cores slows
- * llama.cpp down sharply).
+ * Default evaluation threads: the CPUs this process may use that are not already busy
+ * (`availableParallelism − 1-minute load average`, rounded), at least 1 and at most
+ * min(CPUs, {@link MAX_DEFAULT_THREADS}). llama.cpp's threads spin-wait on each other, so more
+ * threads than idle cores is catastrophic: on a loaded 2-core box 2 threads ran 2.4 tok/s where 1
+ * ran 339 (docs/decisions/0012-threads-default.md). Pass `threads` explicitly for benchmarks.
  */
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(os.availableParallelism(), 8));
+export function defaultThreads(cpus: number = os.availableParallelism(), load1: number = os.loadavg()[0] ?? 0): number {
+  const cap = Math.max(1, Math.min(cpus, MAX_DEFAULT_THREADS));
+  return Math.max(1, Math.min(cap, Math.round(cpus - load1)));
 }
 
 const instances = new Map<string, Promise<Llama>>();

@@ -9,7 +9,7 @@
  *   followed by `<|im_end|>`.
  * - Sampling options are validated and otherwise ignored (replies are deterministic); stop strings,
  *   stop tokens, maxTokens, abort, logprobs, the sequence pool and prefix caching behave like the
- *   llama.cpp engine.
+ *   llama.cpp engine. Grammar constraints are accepted and ignored (the script decides the reply).
  * - Log-likelihoods come from a deterministic distribution: hashed logits in [-2, 2] plus 12 for
  *   the scripted next token (so the scripted reply is the greedy continuation).
  */

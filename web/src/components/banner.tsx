@@ -14,7 +14,7 @@ export function bannerFor(failure: ApiFailure): BannerState {
       return {
         kind: "unreachable",
         title: "Server unreachable",
-        detail: `${failure.message} Check that \`talaria serve\` is running, then retry.`,
+        detail: `${failure.message} Check that “talaria serve” is running, then retry.`,
       };
     case "stream":
       return { kind: "request-failed", title: "The reply stream broke", detail: failure.message };

@@ -117,13 +117,16 @@ export async function fetchModels(options: CallOptions): Promise<ModelInfo[]> {
   });
 }
 
-/** `GET /health`: true when it answers 2xx. */
-export async function fetchHealth(signal?: AbortSignal): Promise<boolean> {
+/** Server state from `GET /health`: 2xx = up, 503 = loading the model, anything else or no answer = down. */
+export type Health = "up" | "loading" | "down";
+
+export async function fetchHealth(signal?: AbortSignal): Promise<Health> {
   try {
     const response = await fetch("/health", { ...(signal ? { signal } : {}) });
-    return response.ok;
+    if (response.ok) return "up";
+    return response.status === 503 ? "loading" : "down";
   } catch {
-    return false;
+    return "down";
   }
 }
 
