@@ -94,8 +94,8 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       state = { kind: "ready", backend };
     },
     (error: unknown) => {
+      // Reported by whoever provided the backend (the CLI prints one line); here /health turns 503.
       state = { kind: "failed", message: error instanceof Error ? error.message : String(error) };
-      log(`talaria serve: model load failed: ${state.message}`);
     },
   );
   const metrics = new ServerMetrics({

@@ -54,26 +54,24 @@ export function mountWebUi(app: Hono, options: WebUiOptions = {}): void {
       if (!webUiBuilt(root)) {
         return c.html(NOT_BUILT_PAGE, 503, { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
       }
-      page ??= serveStatic({
-        root,
-        path: "index.html",
-        onFound: (_path, ctx) => {
-          for (const [k, v] of Object.entries(pageHeaders)) ctx.header(k, v);
-        },
-      });
-      return page(c, next);
+      page ??= serveStatic({ root, path: "index.html" });
+      return withHeaders(await page(c, next), pageHeaders);
     });
   }
   app.get("/assets/*", async (c, next) => {
     if (!webUiBuilt(root)) return next();
-    assets ??= serveStatic({
-      root,
-      onFound: (_path, ctx) => {
-        // Vite puts a content hash in every asset name.
-        ctx.header("Cache-Control", "public, max-age=31536000, immutable");
-        ctx.header("X-Content-Type-Options", "nosniff");
-      },
-    });
-    return assets(c, next);
+    assets ??= serveStatic({ root });
+    // Vite puts a content hash in every asset name.
+    return withHeaders(await assets(c, next), { "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff" });
   });
+}
+
+/**
+ * Add headers to the response serveStatic produced (a file was found); when it fell through to the next
+ * handler (nothing returned), leave that handler's response alone.
+ */
+function withHeaders(result: Response | void, headers: Readonly<Record<string, string>>): Response | undefined {
+  if (!(result instanceof Response)) return undefined;
+  for (const [k, v] of Object.entries(headers)) result.headers.set(k, v);
+  return result;
 }

@@ -64,7 +64,18 @@ export async function startTalaria(options: { readonly modelPath: string; readon
     provide = resolve;
     fail = reject;
   });
-  const server = await startServer({
+  const { createTalariaApp } = await import("../../src/server/app.js");
+  const { mountWebUi } = await import("../../src/server/static.js");
+  const { Hono } = await import("hono");
+  const { serve } = await import("@hono/node-server");
+  const t = createTalariaApp({ backend, modelId: MODEL_ID, parallel: 1, log: () => undefined, ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}) });
+  const outer = new Hono(); mountWebUi(outer); outer.route("/", t.app);
+  const srv = serve({ fetch: outer.fetch, hostname: "127.0.0.1", port: 0 });
+  await new Promise((r) => srv.once("listening", r));
+  const port = (srv.address() as { port: number }).port;
+  const server = { queue: t.queue, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => { srv.close(() => r()); (srv as unknown as { closeAllConnections(): void }).closeAllConnections(); }) } as unknown as RunningServer;
+  void startServer;
+  const _unused = ({
     backend,
     modelId: MODEL_ID,
     host: "127.0.0.1",

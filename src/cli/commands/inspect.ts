@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { DEFAULT_CONTEXT_SIZE } from "../../engine/llama-cpp/index.js";
 import type { ModelInfo } from "../../engine/types.js";
 import { addModelOptions, loadEngineFromFlags, type ModelFlags } from "./generate.js";
+import { chooseProfile } from "./hermes-io.js";
 
 export type InspectRow = readonly [label: string, value: string];
 
@@ -71,12 +72,14 @@ export function renderTable(rows: readonly InspectRow[]): string {
 
 interface InspectFlags extends ModelFlags {
   json?: boolean;
+  profile?: string;
 }
 
 export function register(program: Command): void {
   const command = program.command("inspect").description("Show a model's metadata, chat templates and special tokens");
   addModelOptions(command)
     .option("--json", "print the model info as JSON")
+    .option("--profile <id>", "force a Hermes model profile instead of detecting it")
     .action(async (flags: InspectFlags) => {
       // A small context is enough to read the model; report the size `generate`/`serve` would allocate.
       const engine = await loadEngineFromFlags({ ...flags, contextSize: 256, threads: flags.threads ?? 1 });
@@ -85,8 +88,11 @@ export function register(program: Command): void {
         const info: ModelInfo = { ...engine.info, contextSize };
         const texts = new Map<number, string>();
         for (const id of info.specialTokens.endOfGeneration) texts.set(id, await engine.detokenize([id], { special: true }));
+        const { profile, reason } = chooseProfile(flags.profile, info);
         process.stdout.write(
-          flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : renderTable(inspectRows(info, [], (id) => texts.get(id))),
+          flags.json === true
+            ? `${JSON.stringify({ ...info, profile: { id: profile.id, reason } }, null, 2)}\n`
+            : renderTable(inspectRows(info, [["profile", `${profile.id} (${reason})`]], (id) => texts.get(id))),
         );
       } finally {
         await engine.dispose();
