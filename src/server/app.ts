@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import type { Engine } from "../engine/types.js";
+import type { Engine, SamplingOptions } from "../engine/types.js";
 import { collectChat, type ChatService } from "../chat/service.js";
 import type { ChatEvent } from "../chat/types.js";
 import { prepareCompletion, streamCompletion, type CompletionEvent } from "../chat/completion.js";
@@ -308,7 +308,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       });
     };
     const streams = Array.from({ length: n }, (_, choice) =>
-      tap(backend.chat.stream(prepared, { signal }), (event) => {
+      tap(backend.chat.stream(forChoice(prepared, choice), { signal }), (event) => {
         if (event.type === "generation-start") firstTokenAt[choice] = performance.now();
         else if (event.type === "finish") record(choice, event);
       }),
@@ -374,7 +374,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: options.modelId };
     const firstTokenAt: (number | undefined)[] = Array.from({ length: n }, () => undefined);
     const streams = Array.from({ length: n }, (_, choice) =>
-      tap(streamCompletion(backend.engine, prepared, { signal }), (event) => {
+      tap(streamCompletion(backend.engine, forChoice(prepared, choice), { signal }), (event) => {
         if (event.type === "generation-start") firstTokenAt[choice] = performance.now();
         else if (event.type === "finish") {
           metrics.recordGeneration({
@@ -451,6 +451,16 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   });
 
   return { app, metrics, queue, backend: () => (state.kind === "ready" ? state.backend : undefined) };
+}
+
+/**
+ * Choice `i` of a request with a `seed` samples with `seed + i`, so `n` > 1 choices differ but the whole
+ * response stays reproducible.
+ */
+function forChoice<T extends { readonly request: { readonly sampling?: SamplingOptions } }>(prepared: T, choice: number): T {
+  const seed = prepared.request.sampling?.seed;
+  if (choice === 0 || seed === undefined) return prepared;
+  return { ...prepared, request: { ...prepared.request, sampling: { ...prepared.request.sampling, seed: (seed + choice) >>> 0 } } };
 }
 
 async function readJson(c: Context): Promise<unknown> {

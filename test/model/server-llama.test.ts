@@ -124,6 +124,44 @@ describe("talaria serve on the random model (llama.cpp)", () => {
     }
   });
 
+  it("tool_choice required / named force a schema-valid Hermes tool call out of the random model", async () => {
+    const tool = {
+      type: "function" as const,
+      function: {
+        name: "set_mode",
+        description: "Set the mode",
+        parameters: {
+          type: "object",
+          properties: { mode: { type: "string", enum: ["fast", "slow"] }, on: { type: "boolean" } },
+          required: ["mode", "on"],
+          additionalProperties: false,
+        },
+        strict: true,
+      },
+    };
+    const other = { type: "function" as const, function: { name: "noop", description: "Nothing", parameters: { type: "object", properties: {} } } };
+    for (const tool_choice of ["required", { type: "function" as const, function: { name: "set_mode" } }] as const) {
+      const r = await client.chat.completions.create({
+        model: "m",
+        seed: 3,
+        max_tokens: 120,
+        messages: [{ role: "user", content: "Switch modes." }],
+        tools: tool_choice === "required" ? [tool] : [other, tool],
+        tool_choice,
+        parallel_tool_calls: false,
+      });
+      expect(r.choices[0]?.finish_reason).toBe("tool_calls");
+      const call = r.choices[0]?.message.tool_calls?.[0];
+      if (call?.type !== "function") throw new Error("expected a function call");
+      expect(call.function.name).toBe("set_mode");
+      const args = JSON.parse(call.function.arguments) as Record<string, unknown>;
+      expect(Object.keys(args).sort()).toEqual(["mode", "on"]);
+      expect(["fast", "slow"]).toContain(args.mode);
+      expect(typeof args.on).toBe("boolean");
+      expect(r.choices[0]?.message.content ?? "").not.toContain("<tool_call>");
+    }
+  });
+
   it("4 concurrent streams complete with usage; a disconnect frees its sequence", async () => {
     const streams = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
