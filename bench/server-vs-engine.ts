@@ -6,7 +6,9 @@
  *   npx tsc -p tsconfig.json --noEmit false --outDir out/build &&
  *   TALARIA_SHARED_DIR=../shared node out/build/bench/server-vs-engine.js
  * Environment: BENCH_THREADS (default 2), BENCH_TOKENS (default 128), BENCH_GPU (auto|off, default auto),
- *   BENCH_MODELS (comma list of tiny,mid; default both), BENCH_CONCURRENCY (default 1,2,4,8).
+ *   BENCH_MODELS (comma list of tiny, mid, mock; default tiny,mid), BENCH_CONCURRENCY (default 1,2,4,8).
+ * `mock` is the scripted mock engine with no delay: it isolates the server's own per-token cost (HTTP,
+ * chat service, tool-call parser, SSE encoding) from the model's.
  */
 import { createParser } from "eventsource-parser";
 import { createLlamaCppEngine } from "../src/engine/llama-cpp/index.js";
@@ -14,6 +16,7 @@ import type { Engine } from "../src/engine/types.js";
 import { ensureTestModel } from "../src/testmodels/index.js";
 import { createServeBackend } from "../src/cli/commands/serve.js";
 import { startServer } from "../src/server/server.js";
+import { createMockEngine } from "../src/engine/mock/mock-engine.js";
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
@@ -77,10 +80,17 @@ const fmt = (x: number): string => x.toFixed(1);
 async function main(): Promise<void> {
   console.log(`threads ${THREADS}, gpu ${String(GPU)}, ${TOKENS} tokens per stream, node ${process.version}`);
   for (const name of MODELS) {
-    const spec = MODEL_SPECS[name as keyof typeof MODEL_SPECS];
-    if (spec === undefined) throw new Error(`unknown model ${name}`);
-    const modelPath = await ensureTestModel(spec);
-    const engine = await createLlamaCppEngine({ model: modelPath, threads: THREADS, gpu: GPU, sequences: MAX_PARALLEL, contextSize: 1024 });
+    let engine: Engine;
+    let modelPath: string;
+    if (name === "mock") {
+      modelPath = "mock";
+      engine = createMockEngine({ script: () => "ab".repeat(TOKENS), sequences: MAX_PARALLEL, contextSize: 4096 });
+    } else {
+      const spec = MODEL_SPECS[name as keyof typeof MODEL_SPECS];
+      if (spec === undefined) throw new Error(`unknown model ${name}`);
+      modelPath = await ensureTestModel(spec);
+      engine = await createLlamaCppEngine({ model: modelPath, threads: THREADS, gpu: GPU, sequences: MAX_PARALLEL, contextSize: 1024 });
+    }
     const server = await startServer({
       backend: createServeBackend(engine, { profile: "hermes-3", style: "card" }),
       modelId: "m",
@@ -102,7 +112,7 @@ async function main(): Promise<void> {
         const c = await serverRun(server.url, r, true);
         cTok += c.tokens; cSec += c.seconds;
       }
-      console.log(`\n## ${name} random model (${modelPath.split("/").pop()})`);
+      console.log(`\n## ${name === "mock" ? "mock engine (no model)" : `${name} random model (${modelPath.split("/").pop()})`}`);
       console.log(`single stream: engine ${fmt(eTok / eSec)} tok/s | server /v1/completions ${fmt(sTok / sSec)} tok/s ` +
         `(${fmt((100 * (sTok / sSec)) / (eTok / eSec))}% of engine, TTFT ${fmt((1000 * ttft) / reps)} ms) | server /v1/chat/completions ${fmt(cTok / cSec)} tok/s`);
       console.log("| concurrent streams | engine aggregate tok/s | server aggregate tok/s (chat, SSE) |");

@@ -11,6 +11,7 @@ import { register as registerRender } from "./commands/render.js";
 import { register as registerParse } from "./commands/parse.js";
 import { register as registerChat } from "./commands/chat.js";
 import { register as registerEval } from "./commands/eval.js";
+import { register as registerBench } from "./commands/bench.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
@@ -26,5 +27,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerParse(program);
   registerChat(program);
   registerEval(program);
+  registerBench(program);
   await program.parseAsync([...argv]);
 }

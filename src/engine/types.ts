@@ -89,9 +89,10 @@ export interface SamplingOptions {
 export interface GrammarConstraint {
   readonly gbnf: string;
   /**
-   * When set, the grammar is applied only from the first occurrence of one of these texts in the
-   * generated output (the trigger itself is generated freely or forced, see `root` of the grammar).
-   * Default: active from the first token.
+   * When set, the grammar is lazy: the output is free until one of these texts first occurs in it,
+   * and the grammar (from its `root`) then constrains the text AFTER the trigger (the trigger itself
+   * is generated freely). E.g. trigger `<tool_call>` with a grammar for
+   * `\n{"name": …, "arguments": …}\n</tool_call>`. Default: active from the first token.
    */
   readonly lazyTriggers?: readonly string[];
 }
@@ -115,6 +116,14 @@ export interface GenerateRequest {
   /** Return the log-probability of each sampled token. Default false (implied by topLogprobs > 0). */
   readonly logprobs?: boolean;
   readonly grammar?: GrammarConstraint;
+  /**
+   * Jump-forward decoding under a grammar: where the grammar allows exactly one continuation (JSON
+   * keys, punctuation, a tool name once its prefix is unique), append the tokens of that text without
+   * sampling and evaluate them in one batch. The text stays valid; the tokens may differ from the ones
+   * the model would have sampled (the forced text is tokenized on its own; see docs/agent.md).
+   * Ignored without a grammar or by engines that do not implement it. Default true.
+   */
+  readonly jumpForward?: boolean;
   /** Stops the generation and frees the sequence. */
   readonly signal?: AbortSignal;
 }

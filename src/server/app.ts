@@ -173,8 +173,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   );
 
   app.get("/health", (c) => {
-    if (state.kind === "ready") return c.json({ status: "ok" });
-    requireBackend();
+    requireBackend(); // 503 while loading or after a failed load (llama.cpp's behaviour)
     return c.json({ status: "ok" });
   });
 

@@ -21,7 +21,10 @@ import {
   type SequenceEvaluateOptions,
   LlamaVocabularyType,
 } from "node-llama-cpp";
+import { GbnfRecognizer } from "../../grammar/index.js";
+import { GrammarTracker, MAX_FORCED_CHARS, planForcedTokens, splitAtMarkers, type ForcedToken } from "../constrained-decoding.js";
 import { GenerationOutput } from "../generation-output.js";
+import { PlainTextGuard } from "../plain-text-guard.js";
 import {
   biasToLogitDelta,
   frequencyPresenceBias,
@@ -52,6 +55,7 @@ import {
 import { isPromptText, type PromptText } from "../../prompt/text.js";
 import { buildModelInfo, vocabularySizeOf } from "./model-info.js";
 import { asToken, asTokens } from "./tokens.js";
+import { grammarStateControl, type GrammarStateControl } from "./grammar-state.js";
 import { defaultThreads, sharedLlama, type GpuOption } from "./llama.js";
 import { resolveModelSource, type DownloadProgress } from "./model-source.js";
 
@@ -167,6 +171,12 @@ export class LlamaCppEngine implements Engine {
   readonly #eog: ReadonlySet<TokenId>;
   readonly #spm: boolean;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
+  /** Our replica of each grammar (null: our parser rejects it, so no jump-forward). */
+  readonly #recognizers = new Map<string, GbnfRecognizer | null>();
+  /** USER_DEFINED token texts that plain text must not tokenize into (llama.cpp matches them even with special parsing off). */
+  readonly #guard: PlainTextGuard;
+  /** Marker texts (Hermes tags) for tokenizing forced text. */
+  readonly #markerTexts: readonly string[];
   #disposed = false;
   #active = new Set<Promise<unknown>>();
 
@@ -181,6 +191,8 @@ export class LlamaCppEngine implements Engine {
     this.#spm = model.vocabularyType === LlamaVocabularyType.spm;
     this.info = buildModelInfo({ model, source, path, contextSize: context.contextSize });
     this.#eog = new Set(this.info.specialTokens.endOfGeneration);
+    this.#guard = new PlainTextGuard(userDefinedTokenTexts(model));
+    this.#markerTexts = Object.keys(this.info.specialTokens.markers);
   }
 
   /** The compute backend llama.cpp uses: "cuda", "vulkan", "metal", or false for CPU. */
@@ -218,11 +230,36 @@ export class LlamaCppEngine implements Engine {
   }
 
   /**
-   * Plain parts: special tokens off. On SPM vocabularies a part after the first is tokenized
-   * without the leading-space prefix llama.cpp adds at the start of a text.
+   * Plain parts: special tokens off, and cut wherever they spell a USER_DEFINED token (which
+   * llama.cpp would match anyway; see plain-text-guard.ts). On SPM vocabularies a part (or piece)
+   * after the first is tokenized without the leading-space prefix llama.cpp adds at the start of a text.
    */
-  readonly #tokenizePart = (text: string, special: boolean, index: number): TokenId[] =>
-    this.#spm && index > 0 ? this.#model.tokenize(text, special, "trimLeadingSpace") : this.#model.tokenize(text, special);
+  readonly #tokenizePart = (text: string, special: boolean, index: number): TokenId[] => {
+    const raw = (piece: string, first: boolean): TokenId[] =>
+      this.#spm && !first ? this.#model.tokenize(piece, special, "trimLeadingSpace") : this.#model.tokenize(piece, special);
+    if (special) return raw(text, index === 0);
+    const pieces = this.#guard.split(text);
+    if (pieces.length === 1) return raw(text, index === 0);
+    return pieces.flatMap((piece, i) => raw(piece, index === 0 && i === 0));
+  };
+
+  /** USER_DEFINED token texts guarded in plain prompt parts (for tests and diagnostics). */
+  get guardedTokenTexts(): readonly string[] {
+    return this.#guard.texts;
+  }
+
+  /** Forced grammar text → tokens: marker texts become their marker token, the rest plain text. */
+  #tokenizeForced(text: string): ForcedToken[] {
+    const markers = this.info.specialTokens.markers;
+    return splitAtMarkers(text, this.#markerTexts).flatMap((segment): ForcedToken[] =>
+      segment.marker
+        ? [{ id: markers[segment.text] as TokenId, marker: true }]
+        : (this.#spm ? this.#model.tokenize(segment.text, false, "trimLeadingSpace") : this.#model.tokenize(segment.text, false)).map((id) => ({
+            id: id as TokenId,
+            marker: false,
+          })),
+    );
+  }
 
   #promptTokens(request: GenerateRequest, addBos: boolean): TokenId[] {
     const tokens = tokenizePromptInput(request.prompt, this.#tokenizePart, this.#vocabularySize);
@@ -262,6 +299,8 @@ export class LlamaCppEngine implements Engine {
       throw new EngineError("grammar constraints cannot be combined with logprobs on the llama.cpp engine", "invalid_request");
     }
     const grammar = request.grammar !== undefined ? await this.#grammar(request.grammar.gbnf) : undefined;
+    const recognizer =
+      request.grammar !== undefined && (request.jumpForward ?? true) ? this.#recognizer(request.grammar.gbnf) : undefined;
     const output = new GenerationOutput({
       stop: options.stop,
       decode: (tokens, previous) => this.#model.detokenize(asTokens(tokens), true, asTokens(previous)),
@@ -288,26 +327,95 @@ export class LlamaCppEngine implements Engine {
       const history = [...prompt];
       const generated: TokenId[] = [];
       const usage = () => ({ promptTokens: prompt.length, completionTokens: generated.length, cachedPromptTokens: cached });
-      const grammarState = grammar !== undefined ? new LlamaGrammarEvaluationState({ model: this.#model, grammar }) : undefined;
-      const triggers = request.grammar?.lazyTriggers ?? [];
-      let grammarActive = triggers.length === 0;
 
-      type Step = { token: TokenId; logprob?: number; top?: readonly TokenLogprob[] } | undefined;
-      let nextStep: () => Promise<Step>;
-      if (options.logprobs) {
-        const stepper = this.#logprobStepper(sequence, prompt.slice(cached), options, history, generated);
-        nextStep = stepper;
-      } else {
-        const iterator = sequence.evaluate(asTokens(prompt.slice(cached)), this.#evaluateOptions(options.sampling, history, generated, grammarState ? () => (grammarActive ? grammarState : undefined) : undefined));
-        closeIterator = () => iterator.return();
-        nextStep = async () => {
-          const r = await iterator.next();
-          return r.done === true ? undefined : { token: r.value };
-        };
-      }
+      // Grammar: llama.cpp's state enforces it; the tracker follows the text for lazy triggers and
+      // (with a recognizer) jump-forward decoding. See constrained-decoding.ts.
+      const grammarState = grammar !== undefined ? new LlamaGrammarEvaluationState({ model: this.#model, grammar }) : undefined;
+      const control: GrammarStateControl | undefined = grammarState !== undefined ? grammarStateControl(grammarState) : undefined;
+      const triggers = request.grammar?.lazyTriggers ?? [];
+      const tracker =
+        grammarState !== undefined && (triggers.length > 0 || recognizer !== undefined)
+          ? new GrammarTracker({
+              triggers,
+              decode: (tokens, previous) => this.#model.detokenize(asTokens(tokens), true, asTokens(previous)),
+              previous: prompt,
+              ...(recognizer !== undefined && control !== undefined ? { recognizer } : {}),
+            })
+          : undefined;
+      /** False once the constrained text could not be handed to llama.cpp's state (the output is then unconstrained). */
+      let grammarUsable = true;
+      const grammarNow = (): LlamaGrammarEvaluationState | undefined =>
+        grammarUsable && (tracker === undefined || tracker.active) ? grammarState : undefined;
+
+      const events: GenerateEvent[] = [];
+      /** Record one output token; returns the reason generation must end, if any. */
+      const record = (token: TokenId, extra: { logprob?: number; top?: readonly TokenLogprob[] } = {}): FinishReason | undefined => {
+        generated.push(token);
+        history.push(token);
+        const pushed = output.push({ id: token, ...extra });
+        events.push(...pushed.events);
+        if (pushed.stopString !== undefined) return "stop-string";
+        if (generated.length >= limit) return "length";
+        return undefined;
+      };
+      /** Tokens the grammar forces now, already accepted into llama.cpp's state (jump-forward). */
+      const jump = (): TokenId[] => {
+        if (tracker === undefined || control === undefined || !grammarUsable || !tracker.active) return [];
+        const forced = tracker.forced(MAX_FORCED_CHARS);
+        if (forced.text === "") return [];
+        const planned = planForcedTokens(this.#tokenizeForced(forced.text), forced.thenEnds);
+        const room = limit - generated.length;
+        const out: TokenId[] = [];
+        for (const token of planned.slice(0, Math.max(0, room))) {
+          if (!control.canBeNext(token)) break;
+          control.accept(token);
+          out.push(token);
+        }
+        return out;
+      };
+      /** Record injected tokens; returns a finish reason when one ends generation. */
+      const recordForced = (tokens: readonly TokenId[]): FinishReason | undefined => {
+        for (const token of tokens) {
+          tracker?.push(token);
+          const r = record(token);
+          if (r !== undefined) return r;
+        }
+        return tracker?.complete === true ? "stop" : undefined;
+      };
 
       let reason: FinishReason | undefined;
       let stopText: string | undefined;
+      let firstInput = prompt.slice(cached);
+      if (tracker?.active === true) {
+        // A grammar active from the start may force the first tokens (e.g. `<tool_call>\n{"name": "`).
+        const forced = jump();
+        reason = recordForced(forced);
+        firstInput = [...firstInput, ...forced];
+        yield* events.splice(0);
+      }
+
+      type Step = { token: TokenId; logprob?: number; top?: readonly TokenLogprob[] } | undefined;
+      let nextStep: () => Promise<Step> = async () => undefined;
+      /** Tokens to evaluate next instead of the last sampled one (it plus forced tokens). */
+      let replacement: TokenId[] | undefined;
+      if (reason === undefined) {
+        if (options.logprobs) {
+          nextStep = this.#logprobStepper(sequence, firstInput, options, history, generated);
+        } else {
+          const iterator = sequence.evaluate(
+            asTokens(firstInput),
+            this.#evaluateOptions(options.sampling, history, generated, grammarState !== undefined ? grammarNow : undefined),
+          );
+          closeIterator = () => iterator.return();
+          nextStep = async () => {
+            const input = replacement;
+            replacement = undefined;
+            const r = await iterator.next(input === undefined ? undefined : asTokens(input));
+            return r.done === true ? undefined : { token: r.value };
+          };
+        }
+      }
+
       while (reason === undefined) {
         const stepPromise = this.#track(nextStep());
         pending = stepPromise.catch(() => {});
@@ -321,23 +429,36 @@ export class LlamaCppEngine implements Engine {
           reason = "stop";
           break;
         }
-        generated.push(step.token);
-        history.push(step.token);
         if (this.#eog.has(step.token) || options.stopTokens.has(step.token)) {
+          generated.push(step.token);
+          history.push(step.token);
           reason = "stop";
           stopText = this.#model.detokenize([asToken(step.token)], true);
           break;
         }
-        const pushed = output.push({
-          id: step.token,
+        reason = record(step.token, {
           ...(step.logprob !== undefined ? { logprob: step.logprob } : {}),
           ...(step.top !== undefined ? { top: step.top } : {}),
         });
-        yield* pushed.events;
-        if (pushed.stopString !== undefined) reason = "stop-string";
-        else if (generated.length >= limit) reason = "length";
-        else if (!grammarActive && triggers.some((t) => output.text.includes(t))) grammarActive = true;
+        if (reason === undefined && tracker !== undefined) {
+          const pushed = tracker.push(step.token);
+          if (pushed.activated !== undefined && pushed.activated.leftover !== "") {
+            // The token that completed the trigger carried text past it: hand that text to llama.cpp's state.
+            grammarUsable = this.#acceptText(control, pushed.activated.leftover);
+          }
+          if (grammarUsable && tracker.complete) {
+            reason = "stop";
+          } else {
+            const forced = jump();
+            if (forced.length > 0) {
+              replacement = [step.token, ...forced];
+              reason = recordForced(forced);
+            }
+          }
+        }
+        yield* events.splice(0);
       }
+      yield* events.splice(0);
       yield* output.finish(reason, usage(), stopText);
     } catch (error) {
       throw toEngineError(error, "generation failed");
@@ -346,6 +467,31 @@ export class LlamaCppEngine implements Engine {
       const cleanup = pending.then(() => closeIterator()).catch(() => {}).finally(() => lease.release());
       await this.#track(cleanup);
     }
+  }
+
+  /** Advance a grammar state by text that was generated while it was inactive. False when the grammar rejects it. */
+  #acceptText(control: GrammarStateControl | undefined, text: string): boolean {
+    if (control === undefined) return false;
+    for (const { id } of this.#tokenizeForced(text)) {
+      if (!control.canBeNext(id)) return false;
+      control.accept(id);
+    }
+    return true;
+  }
+
+  /** Our recognizer for a grammar (cached); undefined when our parser cannot read it (then no jump-forward). */
+  #recognizer(gbnf: string): GbnfRecognizer | undefined {
+    let recognizer = this.#recognizers.get(gbnf);
+    if (recognizer === undefined) {
+      try {
+        recognizer = GbnfRecognizer.fromText(gbnf);
+      } catch {
+        recognizer = null;
+      }
+      if (this.#recognizers.size >= 64) this.#recognizers.clear();
+      this.#recognizers.set(gbnf, recognizer);
+    }
+    return recognizer ?? undefined;
   }
 
   #evaluateOptions(
@@ -540,6 +686,25 @@ export class LlamaCppEngine implements Engine {
     return { loglik: tokenLogprobs.reduce((a, b) => a + b, 0), isGreedy, tokenLogprobs };
   }
 }
+
+/**
+ * Texts of USER_DEFINED tokens, as llama.cpp matches them (the GGUF's raw `tokenizer.ggml.tokens`
+ * entries with `tokenizer.ggml.token_type` 4).
+ */
+function userDefinedTokenTexts(model: LlamaModel): string[] {
+  const ggml = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown; token_type?: unknown } } }).tokenizer?.ggml;
+  const tokens = ggml?.tokens;
+  const types = ggml?.token_type;
+  if (!Array.isArray(tokens) || !Array.isArray(types)) return [];
+  const out: string[] = [];
+  for (let i = 0; i < types.length; i++) {
+    if (types[i] === USER_DEFINED_TOKEN_TYPE && typeof tokens[i] === "string") out.push(tokens[i] as string);
+  }
+  return out;
+}
+
+/** GGUF `tokenizer.ggml.token_type` value of USER_DEFINED tokens (llama.cpp `LLAMA_TOKEN_TYPE_USER_DEFINED`). */
+const USER_DEFINED_TOKEN_TYPE = 4;
 
 function compareTokens(a: readonly TokenId[], b: readonly TokenId[]): number {
   const n = Math.min(a.length, b.length);

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { GbnfRecognizer, JsonSchemaGrammarError } from "../grammar/index.js";
+import { createToolConstraints } from "./constraints.js";
+import { forcedToolCallGrammar, jsonModeGrammar, lazyToolCallGrammar, TOOL_CALL_TRIGGER } from "./grammars.js";
+
+const tools = [
+  { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
+  { name: "get_time" },
+];
+const WEATHER = '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+const TIME = '\n{"name": "get_time", "arguments": {}}\n</tool_call>';
+
+describe("lazyToolCallGrammar", () => {
+  const lazy = lazyToolCallGrammar(tools);
+  const r = GbnfRecognizer.fromText(lazy.gbnf);
+
+  it("is triggered by <tool_call> and matches the call body after it", () => {
+    expect(lazy.lazyTriggers).toEqual([TOOL_CALL_TRIGGER]);
+    expect(r.accepts(WEATHER)).toBe(true);
+    expect(r.accepts(TIME)).toBe(true);
+  });
+
+  it("allows more calls after up to two whitespace characters, then the end", () => {
+    expect(r.accepts(`${WEATHER}\n<tool_call>${TIME}`)).toBe(true);
+    expect(r.accepts(`${WEATHER}<tool_call>${TIME}`)).toBe(true);
+    expect(r.accepts(`${WEATHER}\n\n\n<tool_call>${TIME}`)).toBe(false);
+    expect(r.accepts(`${WEATHER}\nSome text`)).toBe(false);
+  });
+
+  it("rejects undeclared tools, invalid arguments and a missing close tag", () => {
+    expect(r.isViablePrefix('\n{"name": "send_email"')).toBe(false);
+    expect(r.isViablePrefix('\n{"name": "get_weather", "arguments": {"city": 3')).toBe(false);
+    expect(r.accepts(WEATHER.replace("\n</tool_call>", ""))).toBe(false);
+  });
+
+  it("forces the envelope and the unique tool-name suffix (jump-forward material)", () => {
+    expect(r.forcedText(r.initial()).text).toBe('\n{"name": "get_');
+    const afterW = r.feed(r.initial(), '\n{"name": "get_w');
+    expect(r.forcedText(afterW).text).toBe('eather", "arguments": {');
+  });
+
+  it("maxCalls 1 allows exactly one call", () => {
+    const one = GbnfRecognizer.fromText(lazyToolCallGrammar(tools, { maxCalls: 1 }).gbnf);
+    expect(one.accepts(WEATHER)).toBe(true);
+    expect(one.accepts(`${WEATHER}\n<tool_call>${TIME}`)).toBe(false);
+    const end = one.feed(one.initial(), WEATHER);
+    expect(end.canEnd && one.allowedNext(end).isEmpty).toBe(true);
+  });
+
+  it("names the tool whose schema cannot be enforced; rejects empty and duplicate lists", () => {
+    expect(() => lazyToolCallGrammar([{ name: "bad", parameters: { type: "object", properties: { x: { type: "string", not: {} } } } }])).toThrow(
+      /tool "bad"/,
+    );
+    expect(() => lazyToolCallGrammar([])).toThrow(JsonSchemaGrammarError);
+    expect(() => lazyToolCallGrammar([{ name: "a" }, { name: "a" }])).toThrow(/duplicate/);
+  });
+});
+
+describe("forcedToolCallGrammar and jsonModeGrammar", () => {
+  it("forces a call from the first character", () => {
+    const r = GbnfRecognizer.fromText(forcedToolCallGrammar(tools).gbnf);
+    expect(r.forcedText(r.initial()).text).toBe('<tool_call>\n{"name": "get_');
+    expect(r.accepts(`<tool_call>${WEATHER}`)).toBe(true);
+    expect(r.accepts(`<tool_call>${WEATHER}\n<tool_call>${TIME}`)).toBe(false);
+  });
+
+  it("JSON mode: the schema, or any object", () => {
+    const any = GbnfRecognizer.fromText(jsonModeGrammar().gbnf);
+    expect(any.accepts('{"a": [1, 2]}')).toBe(true);
+    expect(any.accepts("[1]")).toBe(false);
+    const typed = GbnfRecognizer.fromText(jsonModeGrammar({ type: "object", properties: { n: { type: "integer" } }, required: ["n"] }).gbnf);
+    expect(typed.accepts('{"n": 1}')).toBe(true);
+    expect(typed.accepts('{"n": "1"}')).toBe(false);
+  });
+});
+
+describe("createToolConstraints", () => {
+  const base = { responseFormat: { type: "text" as const }, parallelToolCalls: true };
+  it("auto → the lazy grammar (one call without parallel calls); required → the forced grammar", () => {
+    const build = createToolConstraints();
+    const auto = build({ ...base, tools, toolChoice: { type: "auto" } });
+    expect(auto?.lazyTriggers).toEqual(["<tool_call>"]);
+    const single = build({ ...base, tools, toolChoice: { type: "auto" }, parallelToolCalls: false });
+    expect(GbnfRecognizer.fromText(single?.gbnf ?? "").accepts(`${WEATHER}\n<tool_call>${TIME}`)).toBe(false);
+    const required = build({ ...base, tools, toolChoice: { type: "required" } });
+    expect(required?.lazyTriggers).toBeUndefined();
+    expect(build({ ...base, tools: [], toolChoice: { type: "none" } })).toBeUndefined();
+  });
+
+  it("auto with a schema it cannot enforce: unconstrained (told) or an error", () => {
+    const bad = [{ name: "bad", parameters: { type: "object", properties: { x: { not: {} } } } }];
+    const told: string[] = [];
+    expect(createToolConstraints({ onUnconstrained: (m) => told.push(m) })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toBeUndefined();
+    expect(told[0]).toMatch(/tool "bad"/);
+    expect(() => createToolConstraints({ autoFallback: "error" })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toThrow(JsonSchemaGrammarError);
+  });
+});

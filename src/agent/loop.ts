@@ -1,0 +1,378 @@
+/**
+ * The agent loop (parity with Hermes-Function-Calling `functioncall.py`, plus constrained decoding,
+ * validation and an event stream): generate → parse → validate → execute → feed the results back as
+ * `<tool_response>{"name": …, "content": …}</tool_response>` in the profile's tool role → repeat,
+ * until the model answers without calling a tool or `maxDepth` tool rounds ran.
+ *
+ * Built on the chat service (`src/chat/`): it renders Hermes prompts per profile and style, parses
+ * tool calls and runs the engine; this module adds the grammar for `auto`, ajv validation, tool
+ * execution and the loop. See docs/agent.md and docs/decisions/0140-agent-loop-on-chat-service.md.
+ */
+import { ChatService } from "../chat/service.js";
+import { createHermesChatFormat } from "../chat/hermes-format.js";
+import { noConstraints } from "../chat/constraints.js";
+import type { ChatFinishReason, ChatMessage, ChatToolCall, ToolChoice, ToolDefinition } from "../chat/types.js";
+import type { Engine, SamplingOptions, Usage } from "../engine/types.js";
+import { detectProfile, type HermesProfileId, type PromptStyle } from "../hermes/index.js";
+import { createToolConstraints } from "./constraints.js";
+import { resolveTools, resultToContent, type AgentTool, type ResolvedTool } from "./tools.js";
+import { JsonValidator, formatIssues, type ValidationIssue, type ValidationResult } from "./validate.js";
+
+/** `auto` (default), `required` (must call some tool), `none` (no tools offered) or a tool name (must call it). */
+export type AgentToolChoice = "auto" | "required" | "none" | { readonly name: string };
+
+export interface AgentOptions {
+  readonly engine: Engine;
+  readonly tools: readonly AgentTool<never>[];
+  /** The user's request, appended as a user message. */
+  readonly query?: string;
+  /** Earlier conversation (before `query`). Default none. */
+  readonly messages?: readonly ChatMessage[];
+  /** A system message put first (Hermes puts the tools prompt before it). Default none. */
+  readonly system?: string;
+  /** Model profile (the tool-response role). Default: detected from the model's metadata. */
+  readonly profile?: HermesProfileId;
+  /** Function-calling prompt style. Default `card`. */
+  readonly style?: PromptStyle;
+  /** Most tool rounds (model turns whose calls are executed) before stopping. Default 5. */
+  readonly maxDepth?: number;
+  /** Tool choice of the FIRST model turn; later turns are `auto` so the model can answer. Default `auto`. */
+  readonly toolChoice?: AgentToolChoice;
+  /** Several calls per turn. Default true; false stops each turn after its first call. */
+  readonly parallelToolCalls?: boolean;
+  /** Grammar-constrained tool calls (lazy for `auto`). Default true. */
+  readonly constrained?: boolean;
+  /** Most tokens per model turn. Default 1024. */
+  readonly maxTokens?: number;
+  /** Sampling. Default: the engine's defaults. */
+  readonly sampling?: SamplingOptions;
+  /** Stops generation and tool execution (the run finishes with reason `abort`). */
+  readonly signal?: AbortSignal;
+  /** Tool-call ids. Default `call_` + 24 random alphanumerics. */
+  readonly createToolCallId?: () => string;
+}
+
+/** Why a tool call did not produce a result. */
+export type ToolErrorKind =
+  /** A `<tool_call>` block that is not a valid call (bad JSON, no name…); only without a grammar or when cut by maxTokens. */
+  | "parse"
+  /** The name is not a declared tool. */
+  | "unknown-tool"
+  /** The arguments fail the tool's schema (ajv) or its zod schema. */
+  | "invalid-arguments"
+  /** The tool threw. */
+  | "execution";
+
+export type AgentFinishReason =
+  /** The model answered without calling a tool. */
+  | "final-answer"
+  /** The answer was cut by `maxTokens`. */
+  | "length"
+  /** `maxDepth` tool rounds ran and the model was not asked again. */
+  | "max-depth"
+  /** The signal fired. */
+  | "abort";
+
+export type AgentEvent =
+  | { readonly type: "step-start"; readonly step: number }
+  | { readonly type: "text-delta"; readonly step: number; readonly text: string }
+  | {
+      readonly type: "tool-call";
+      readonly step: number;
+      readonly id: string;
+      readonly name: string;
+      /** The parsed arguments (before validation). */
+      readonly arguments: unknown;
+      /** The arguments as the model wrote them (JSON text). */
+      readonly argumentsText: string;
+    }
+  | {
+      readonly type: "tool-result";
+      readonly step: number;
+      readonly id: string;
+      readonly name: string;
+      readonly result: unknown;
+      /** What went back to the model. */
+      readonly content: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: "tool-error";
+      readonly step: number;
+      /** Absent for a block that did not parse as a call. */
+      readonly id?: string;
+      readonly name: string;
+      readonly kind: ToolErrorKind;
+      readonly message: string;
+      /** Schema violations (`invalid-arguments`). */
+      readonly issues?: readonly ValidationIssue[];
+      /** What went back to the model. */
+      readonly content: string;
+    }
+  | {
+      readonly type: "step-finish";
+      readonly step: number;
+      readonly finishReason: ChatFinishReason;
+      readonly toolCalls: number;
+      readonly usage: Usage;
+    }
+  | { readonly type: "final-answer"; readonly step: number; readonly text: string }
+  | {
+      readonly type: "finish";
+      readonly reason: AgentFinishReason;
+      /** Model turns run. */
+      readonly steps: number;
+      /** The final answer (reasons `final-answer` and `length`). */
+      readonly answer?: string;
+      /** Token usage summed over the turns. */
+      readonly usage: Usage;
+      /** The whole conversation, tool turns included (to continue it). */
+      readonly messages: readonly ChatMessage[];
+    };
+
+export class AgentOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AgentOptionsError";
+  }
+}
+
+/** The name used for the tool response that answers an unparseable `<tool_call>` block. */
+export const PARSE_ERROR_TOOL_NAME = "tool_call_parser";
+
+const shared = new JsonValidator();
+
+function toChatToolChoice(choice: AgentToolChoice): ToolChoice {
+  if (typeof choice === "object") return { type: "function", name: choice.name };
+  return { type: choice };
+}
+
+function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    cachedPromptTokens: a.cachedPromptTokens + b.cachedPromptTokens,
+  };
+}
+
+function errorContent(message: string, details?: readonly string[]): string {
+  return JSON.stringify(details === undefined ? { error: message } : { error: message, details });
+}
+
+/**
+ * Run the agent; every step is an event. The last event is always `finish` (unless an error is
+ * thrown: invalid options, a prompt that does not fit the context, an engine failure).
+ */
+export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEvent, void, undefined> {
+  const maxDepth = options.maxDepth ?? 5;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw new AgentOptionsError(`maxDepth must be an integer >= 1 (got ${maxDepth})`);
+  const tools = resolveTools(options.tools);
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const firstChoice = options.toolChoice ?? "auto";
+  if (typeof firstChoice === "object" && !byName.has(firstChoice.name)) {
+    throw new AgentOptionsError(`toolChoice names ${JSON.stringify(firstChoice.name)}, which is not a tool`);
+  }
+  if (firstChoice === "required" && tools.length === 0) throw new AgentOptionsError("toolChoice required needs at least one tool");
+  const validators = new Map(tools.map((t) => [t.name, shared.compile(t.parameters)]));
+
+  const engine = options.engine;
+  const info = engine.info;
+  const profile =
+    options.profile ??
+    detectProfile({ name: info.name, basename: info.basename, finetune: info.finetune, sizeLabel: info.sizeLabel, chatTemplates: info.chatTemplates }).profile;
+  const template = info.chatTemplates["tool_use"];
+  const bos = info.specialTokens.bos?.text;
+  const service = new ChatService({
+    engine,
+    format: createHermesChatFormat({
+      profile,
+      style: options.style ?? "card",
+      ...(bos === undefined ? {} : { bosToken: bos }),
+      ...(template === undefined ? {} : { template }),
+    }),
+    constraints: options.constrained === false ? noConstraints : createToolConstraints(),
+    ...(options.createToolCallId === undefined ? {} : { createToolCallId: options.createToolCallId }),
+  });
+  const declared: ToolDefinition[] = tools.map((t) => ({
+    name: t.name,
+    ...(t.description === undefined ? {} : { description: t.description }),
+    parameters: t.parameters,
+  }));
+
+  const messages: ChatMessage[] = [];
+  if (options.system !== undefined) messages.push({ role: "system", content: options.system });
+  messages.push(...(options.messages ?? []));
+  if (options.query !== undefined) messages.push({ role: "user", content: options.query });
+  if (messages.length === 0) throw new AgentOptionsError("give a query or messages");
+
+  const signal = options.signal ?? new AbortController().signal;
+  let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
+  let rounds = 0;
+  const finish = (reason: AgentFinishReason, steps: number, answer?: string): AgentEvent => ({
+    type: "finish",
+    reason,
+    steps,
+    ...(answer === undefined ? {} : { answer }),
+    usage,
+    messages: [...messages],
+  });
+
+  for (let step = 1; ; step++) {
+    if (signal.aborted) {
+      yield finish("abort", step - 1);
+      return;
+    }
+    yield { type: "step-start", step };
+    const choice = step === 1 ? firstChoice : "auto";
+    const prepared = await service.prepare({
+      messages,
+      tools: declared,
+      toolChoice: toChatToolChoice(choice),
+      parallelToolCalls: options.parallelToolCalls ?? true,
+      maxTokens: options.maxTokens ?? 1024,
+      ...(options.sampling === undefined ? {} : { sampling: options.sampling }),
+    });
+
+    let content = "";
+    const calls: ChatToolCall[] = [];
+    const parseErrors: { kind: string; raw: string }[] = [];
+    let finishReason: ChatFinishReason = "stop";
+    for await (const event of service.stream(prepared, { signal })) {
+      switch (event.type) {
+        case "text-delta":
+          content += event.text;
+          yield { type: "text-delta", step, text: event.text };
+          break;
+        case "tool-call-end":
+          calls.push({ id: event.id, name: event.name, arguments: event.arguments });
+          break;
+        case "tool-call-error":
+          parseErrors.push({ kind: event.kind, raw: event.raw });
+          break;
+        case "finish":
+          finishReason = event.reason;
+          usage = addUsage(usage, event.usage);
+          break;
+        case "generation-start":
+        case "tool-call-start":
+        case "tool-call-delta":
+        case "logprobs":
+          break;
+        default:
+          event satisfies never;
+      }
+    }
+    const text = calls.length > 0 ? content.trim() : content;
+    messages.push({ role: "assistant", content: text === "" && calls.length > 0 ? null : text, ...(calls.length > 0 ? { toolCalls: calls } : {}) });
+    yield { type: "step-finish", step, finishReason, toolCalls: calls.length, usage };
+
+    if (finishReason === "abort" || signal.aborted) {
+      yield finish("abort", step);
+      return;
+    }
+    if (calls.length === 0 && parseErrors.length === 0) {
+      yield { type: "final-answer", step, text };
+      yield finish(finishReason === "length" ? "length" : "final-answer", step, text);
+      return;
+    }
+
+    for (const call of calls) {
+      const events = await executeCall(call, byName.get(call.name), validators.get(call.name), step, signal);
+      for (const event of events.events) yield event;
+      messages.push({ role: "tool", content: events.content, toolCallId: call.id, name: call.name });
+      if (signal.aborted) {
+        yield finish("abort", step);
+        return;
+      }
+    }
+    if (calls.length === 0) {
+      // Only malformed blocks: tell the model, as functioncall.py does, so it can call again.
+      const details = parseErrors.map((e) => `${e.kind}: ${e.raw}`);
+      const message = "the tool call could not be parsed; call the function again with a valid JSON object {\"name\": …, \"arguments\": {…}}";
+      const content = errorContent(message, details);
+      yield { type: "tool-error", step, name: PARSE_ERROR_TOOL_NAME, kind: "parse", message: `${message} (${details.join("; ")})`, content };
+      messages.push({ role: "tool", content, name: PARSE_ERROR_TOOL_NAME });
+    }
+    rounds++;
+    if (rounds >= maxDepth) {
+      yield finish("max-depth", step);
+      return;
+    }
+  }
+}
+
+/** Validate and run one call; the events to emit and the tool response content. */
+async function executeCall(
+  call: ChatToolCall,
+  tool: ResolvedTool | undefined,
+  validate: ((value: unknown) => ValidationResult) | undefined,
+  step: number,
+  signal: AbortSignal,
+): Promise<{ events: AgentEvent[]; content: string }> {
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments);
+  } catch {
+    args = call.arguments;
+  }
+  const events: AgentEvent[] = [{ type: "tool-call", step, id: call.id, name: call.name, arguments: args, argumentsText: call.arguments }];
+  const fail = (kind: ToolErrorKind, message: string, details?: readonly string[], issues?: readonly ValidationIssue[]) => {
+    const content = errorContent(message, details);
+    events.push({ type: "tool-error", step, id: call.id, name: call.name, kind, message, content, ...(issues === undefined ? {} : { issues }) });
+    return { events, content };
+  };
+  if (tool === undefined || validate === undefined) return fail("unknown-tool", `unknown tool ${JSON.stringify(call.name)}`);
+  const checked = validate(args);
+  if (!checked.valid) {
+    return fail("invalid-arguments", `invalid arguments: ${formatIssues(checked.issues)}`, checked.issues.map((i) => i.message), checked.issues);
+  }
+  let value = args;
+  if (tool.zod !== undefined) {
+    const parsed = tool.zod.safeParse(args);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => `/${i.path.map(String).join("/")} ${i.message}`);
+      return fail("invalid-arguments", `invalid arguments: ${details.join("; ")}`, details);
+    }
+    value = parsed.data;
+  }
+  const started = performance.now();
+  try {
+    const result: unknown = await tool.execute(value, { signal, callId: call.id, step });
+    const content = resultToContent(result);
+    events.push({ type: "tool-result", step, id: call.id, name: call.name, result, content, durationMs: performance.now() - started });
+    return { events, content };
+  } catch (error) {
+    return fail("execution", error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The outcome of {@link runAgentToEnd}. */
+export interface AgentRunResult {
+  readonly reason: AgentFinishReason;
+  readonly answer?: string;
+  readonly steps: number;
+  readonly usage: Usage;
+  readonly messages: readonly ChatMessage[];
+  /** Every event, in order (the trace). */
+  readonly events: readonly AgentEvent[];
+}
+
+/** Run the agent to the end and collect its events. `onEvent` sees each event as it happens. */
+export async function runAgentToEnd(options: AgentOptions, onEvent?: (event: AgentEvent) => void): Promise<AgentRunResult> {
+  const events: AgentEvent[] = [];
+  for await (const event of runAgent(options)) {
+    events.push(event);
+    onEvent?.(event);
+    if (event.type === "finish") {
+      return {
+        reason: event.reason,
+        ...(event.answer === undefined ? {} : { answer: event.answer }),
+        steps: event.steps,
+        usage: event.usage,
+        messages: event.messages,
+        events,
+      };
+    }
+  }
+  throw new Error("the agent ended without a finish event");
+}

@@ -1,0 +1,357 @@
+/**
+ * `talaria bench engine`: llama-bench-style throughput of the engine port — prefill (pp) and decode (tg)
+ * tokens/s over random-token prompts, mean ± sd over repetitions — plus decode under a JSON-schema
+ * grammar, aggregate decode of N concurrent streams, and log-likelihood requests/s. Works on any
+ * {@link Engine}; see docs/bench.md and docs/decisions/0162-engine-bench-method.md.
+ */
+import type { Engine, GenerateRequest, GrammarConstraint, TokenId } from "../engine/types.js";
+import { jsonSchemaToGbnf } from "../grammar/index.js";
+import { environmentSnapshot, type EnvironmentSnapshot } from "./environment.js";
+import { randomTokens } from "./prompts.js";
+import { meanSd, type MeanSd } from "./stats.js";
+
+/** A JSON-mode schema with open-ended arrays and strings, so that a constrained generation can run long. */
+export const DEFAULT_BENCH_SCHEMA = {
+  type: "array",
+  items: {
+    type: "object",
+    properties: {
+      name: { type: "string" },
+      age: { type: "integer" },
+      tags: { type: "array", items: { type: "string" } },
+    },
+    required: ["name", "age", "tags"],
+    additionalProperties: false,
+  },
+} as const;
+
+export interface EngineBenchOptions {
+  /** Prompt lengths of the prefill tests (llama-bench `-p`). Default [512]. Empty = none. */
+  readonly promptLengths?: readonly number[];
+  /** Generation lengths of the decode tests (llama-bench `-n`). Default [128]. Empty = none. */
+  readonly genLengths?: readonly number[];
+  /** Repetitions of each test (llama-bench `-r`). Default 5. */
+  readonly repetitions?: number;
+  /** Concurrent stream counts for the aggregate decode test (each ≤ the engine's sequences). Default [1]. */
+  readonly streams?: readonly number[];
+  /** Also run the decode tests under a JSON-schema grammar. Default true. */
+  readonly grammar?: boolean;
+  /** Schema of the grammar tests. Default {@link DEFAULT_BENCH_SCHEMA}. */
+  readonly jsonSchema?: unknown;
+  /** Log-likelihood test: requests per call, context and continuation lengths. Default {requests: 32, context: 64, continuation: 4}; null = skip. */
+  readonly loglik?: { readonly requests: number; readonly context: number; readonly continuation: number } | null;
+  /** Ban end-of-generation tokens in free decode tests (llama-bench never stops early). Default true. */
+  readonly ignoreEos?: boolean;
+  /** Seed of the random prompts. Default 1. */
+  readonly seed?: number;
+  /** One short untimed generation first (llama-bench warms up too). Default true. */
+  readonly warmup?: boolean;
+  readonly signal?: AbortSignal;
+  /** A line per finished test. Default none. */
+  readonly log?: (line: string) => void;
+}
+
+export type EngineTestKind = "pp" | "tg" | "tg-grammar" | "streams" | "loglik";
+
+export interface EngineTestResult {
+  /** llama-bench style name: `pp512`, `tg128`, `tg128+json`, `tg128 x4`, `loglik 32x(64+4)`. */
+  readonly name: string;
+  readonly kind: EngineTestKind;
+  readonly promptTokens: number;
+  /** Tokens asked for per generation (0 for pp and loglik). */
+  readonly genTokens: number;
+  readonly streams: number;
+  /** Tokens/s per repetition (pp: prompt tokens / time to the first token; tg: generated / total time; streams: Σ generated / wall time; loglik: scored tokens / time). */
+  readonly tokensPerSecond: MeanSd;
+  /** tg, tg-grammar and streams: decode rate excluding the first token, (generated − 1) / (t_last − t_first), summed over streams. */
+  readonly decodeTokensPerSecond?: MeanSd;
+  /** pp and tg: time to the first token in ms. */
+  readonly ttftMs?: MeanSd;
+  /** loglik: requests/s. */
+  readonly requestsPerSecond?: MeanSd;
+  /** Mean tokens actually generated per stream and repetition (grammar tests may stop early). */
+  readonly meanGeneratedTokens?: number;
+  readonly loadAverageAfter: readonly number[];
+}
+
+export interface EngineBenchReport {
+  readonly kind: "engine";
+  readonly startedAt: string;
+  readonly environment: EnvironmentSnapshot;
+  readonly model: {
+    readonly source: string;
+    readonly architecture: string;
+    readonly parameterCount: number;
+    readonly fileType?: string;
+    readonly contextSize: number;
+    readonly sequences: number;
+    readonly vocabularySize: number;
+  };
+  /** Backend facts the caller knows (gpu, threads), recorded as given. */
+  readonly backend: Readonly<Record<string, unknown>>;
+  readonly config: {
+    readonly promptLengths: readonly number[];
+    readonly genLengths: readonly number[];
+    readonly repetitions: number;
+    readonly streams: readonly number[];
+    readonly grammar: boolean;
+    readonly ignoreEos: boolean;
+    readonly seed: number;
+    readonly loglik: { readonly requests: number; readonly context: number; readonly continuation: number } | null;
+  };
+  readonly tests: readonly EngineTestResult[];
+  /** Ratios derived from the tests (see {@link engineRatios}). */
+  readonly ratios: Readonly<Record<string, number>>;
+  /** What could not be measured, and why. */
+  readonly gaps: readonly string[];
+}
+
+export class EngineBenchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineBenchError";
+  }
+}
+
+interface RunResult {
+  readonly generated: number;
+  readonly totalS: number;
+  readonly firstS: number;
+  readonly lastS: number;
+}
+
+/** Times one generation: clock at the call, at the first and last generated token, at the finish. */
+async function timedGenerate(engine: Engine, request: GenerateRequest): Promise<RunResult> {
+  const t0 = performance.now();
+  let first = -1;
+  let last = -1;
+  let generated = 0;
+  for await (const event of engine.generate(request)) {
+    switch (event.type) {
+      case "text-delta":
+        if (event.tokens.length > 0) {
+          const now = performance.now();
+          if (first < 0) first = now;
+          last = now;
+        }
+        break;
+      case "finish":
+        generated = event.usage.completionTokens;
+        break;
+      default:
+        event satisfies never;
+    }
+  }
+  const end = performance.now();
+  if (first < 0) first = end;
+  if (last < 0) last = end;
+  return { generated, totalS: (end - t0) / 1000, firstS: (first - t0) / 1000, lastS: (last - t0) / 1000 };
+}
+
+function specialTokenIds(engine: Engine): Set<TokenId> {
+  const s = engine.info.specialTokens;
+  const ids = new Set<TokenId>(s.endOfGeneration);
+  for (const t of [s.bos, s.eos, s.eot]) if (t !== undefined) ids.add(t.id);
+  for (const id of Object.values(s.markers)) ids.add(id);
+  // Llama 3 reserves ids ≥ 128000 for special tokens; keep prompts to ordinary text tokens there.
+  if (engine.info.vocabularySize > 128_000) for (let id = 128_000; id < engine.info.vocabularySize; id++) ids.add(id);
+  return ids;
+}
+
+/** Ratios: constrained/free decode, N-stream/single-stream aggregate decode. */
+export function engineRatios(tests: readonly EngineTestResult[]): Record<string, number> {
+  const ratios: Record<string, number> = {};
+  for (const t of tests) {
+    if (t.kind !== "tg-grammar") continue;
+    const free = tests.find((f) => f.kind === "tg" && f.genTokens === t.genTokens);
+    if (free !== undefined && free.tokensPerSecond.mean > 0) ratios[`${t.name} / tg${t.genTokens}`] = t.tokensPerSecond.mean / free.tokensPerSecond.mean;
+  }
+  const streams = tests.filter((t) => t.kind === "streams");
+  const single = streams.find((t) => t.streams === 1);
+  if (single !== undefined && single.tokensPerSecond.mean > 0) {
+    for (const t of streams) if (t.streams > 1) ratios[`streams ${t.streams} / streams 1`] = t.tokensPerSecond.mean / single.tokensPerSecond.mean;
+  }
+  return ratios;
+}
+
+function positiveInts(name: string, values: readonly number[]): number[] {
+  for (const v of values) if (!Number.isInteger(v) || v < 1) throw new EngineBenchError(`${name} must be integers >= 1 (got ${v})`);
+  return [...values];
+}
+
+/** Context tokens per sequence the options need (prompts, generations and loglik requests, plus slack). */
+export function requiredContextSize(options: EngineBenchOptions): number {
+  const p = Math.max(0, ...(options.promptLengths ?? [512]));
+  const n = Math.max(0, ...(options.genLengths ?? [128]));
+  const l = options.loglik === null ? 0 : (options.loglik?.context ?? 64) + (options.loglik?.continuation ?? 4);
+  return Math.max(p + 2, n + 2, l + 1, 16);
+}
+
+/** Runs the tests on a loaded engine. `backend` (gpu, threads…) is copied into the report. */
+export async function runEngineBench(engine: Engine, options: EngineBenchOptions = {}, backend: Record<string, unknown> = {}): Promise<EngineBenchReport> {
+  const startedAt = new Date().toISOString();
+  const promptLengths = positiveInts("prompt lengths", options.promptLengths ?? [512]);
+  const genLengths = positiveInts("generation lengths", options.genLengths ?? [128]);
+  const repetitions = options.repetitions ?? 5;
+  if (!Number.isInteger(repetitions) || repetitions < 1) throw new EngineBenchError(`repetitions must be an integer >= 1 (got ${repetitions})`);
+  const streams = positiveInts("streams", options.streams ?? [1]);
+  const sequences = engine.stats().sequencesTotal;
+  const tooMany = streams.find((s) => s > sequences);
+  if (tooMany !== undefined) throw new EngineBenchError(`${tooMany} streams need ${tooMany} sequences; the engine has ${sequences}`);
+  const grammarOn = options.grammar ?? true;
+  const ignoreEos = options.ignoreEos ?? true;
+  const seed = options.seed ?? 1;
+  const loglik = options.loglik === null ? null : (options.loglik ?? { requests: 32, context: 64, continuation: 4 });
+  const contextSize = engine.info.contextSize;
+  const needed = requiredContextSize({ ...options, loglik });
+  if (needed > contextSize) throw new EngineBenchError(`the tests need ${needed} tokens per sequence; the engine's context holds ${contextSize}`);
+  const log = options.log ?? (() => {});
+  const signal = options.signal;
+  const vocab = engine.info.vocabularySize;
+  const exclude = specialTokenIds(engine);
+  const eogBias: Record<number, number> = {};
+  for (const id of engine.info.specialTokens.endOfGeneration) eogBias[id] = -100;
+  const sampling = { doSample: false, ...(ignoreEos ? { logitBias: eogBias } : {}) };
+  let seedCounter = seed * 7919;
+  const prompt = (length: number): TokenId[] => randomTokens(seedCounter++, length, vocab, exclude);
+  const base = (p: number, maxTokens: number): GenerateRequest => ({ prompt: prompt(p), maxTokens, sampling, ...(signal !== undefined ? { signal } : {}) });
+  const tests: EngineTestResult[] = [];
+  const gaps: string[] = [];
+  const checkAbort = (): void => {
+    if (signal?.aborted === true) throw new EngineBenchError("aborted");
+  };
+  const push = (t: EngineTestResult): void => {
+    tests.push(t);
+    const sd = t.tokensPerSecond.sd;
+    log(`${t.name.padEnd(22)} ${t.tokensPerSecond.mean.toFixed(2).padStart(10)} ± ${sd.toFixed(2)} tok/s` +
+      (t.requestsPerSecond !== undefined ? `  (${t.requestsPerSecond.mean.toFixed(2)} req/s)` : "") +
+      (t.meanGeneratedTokens !== undefined ? `  (${t.meanGeneratedTokens.toFixed(1)} tokens generated)` : ""));
+  };
+
+  if (options.warmup ?? true) {
+    await timedGenerate(engine, base(Math.min(8, contextSize - 2), 4));
+  }
+
+  for (const p of promptLengths) {
+    const rates: number[] = [];
+    const ttft: number[] = [];
+    for (let r = 0; r < repetitions; r++) {
+      checkAbort();
+      const run = await timedGenerate(engine, base(p, 1));
+      rates.push(p / run.firstS);
+      ttft.push(run.firstS * 1000);
+    }
+    push({ name: `pp${p}`, kind: "pp", promptTokens: p, genTokens: 0, streams: 1, tokensPerSecond: meanSd(rates), ttftMs: meanSd(ttft), loadAverageAfter: environmentSnapshot().loadAverage });
+  }
+
+  const decodeTest = async (n: number, grammar: GrammarConstraint | undefined): Promise<void> => {
+    const rates: number[] = [];
+    const decode: number[] = [];
+    const ttft: number[] = [];
+    let generatedSum = 0;
+    for (let r = 0; r < repetitions; r++) {
+      checkAbort();
+      const request: GenerateRequest = grammar === undefined ? base(1, n) : { ...base(1, n), sampling: { doSample: false }, grammar };
+      const run = await timedGenerate(engine, request);
+      generatedSum += run.generated;
+      rates.push(run.generated / run.totalS);
+      ttft.push(run.firstS * 1000);
+      if (run.generated > 1 && run.lastS > run.firstS) decode.push((run.generated - 1) / (run.lastS - run.firstS));
+    }
+    push({
+      name: grammar === undefined ? `tg${n}` : `tg${n}+json`,
+      kind: grammar === undefined ? "tg" : "tg-grammar",
+      promptTokens: 1,
+      genTokens: n,
+      streams: 1,
+      tokensPerSecond: meanSd(rates),
+      decodeTokensPerSecond: meanSd(decode),
+      ttftMs: meanSd(ttft),
+      meanGeneratedTokens: generatedSum / repetitions,
+      loadAverageAfter: environmentSnapshot().loadAverage,
+    });
+  };
+
+  for (const n of genLengths) await decodeTest(n, undefined);
+  if (grammarOn) {
+    const gbnf = jsonSchemaToGbnf(options.jsonSchema ?? DEFAULT_BENCH_SCHEMA).gbnf;
+    for (const n of genLengths) await decodeTest(n, { gbnf });
+    gaps.push(
+      "jump-forward: GenerateRequest has no jumpForward option in src/engine/types.ts yet, so the grammar tests run without it (no tg+json+jf rows)",
+    );
+  }
+
+  const streamTokens = genLengths[0] ?? 128;
+  for (const s of streams) {
+    const rates: number[] = [];
+    const decode: number[] = [];
+    let generatedSum = 0;
+    for (let r = 0; r < repetitions; r++) {
+      checkAbort();
+      const t0 = performance.now();
+      const runs = await Promise.all(Array.from({ length: s }, () => timedGenerate(engine, base(1, streamTokens))));
+      const wall = (performance.now() - t0) / 1000;
+      const total = runs.reduce((a, x) => a + x.generated, 0);
+      generatedSum += total / s;
+      rates.push(total / wall);
+      decode.push(runs.reduce((a, x) => a + (x.generated > 1 && x.lastS > x.firstS ? (x.generated - 1) / (x.lastS - x.firstS) : 0), 0));
+    }
+    push({
+      name: `tg${streamTokens} x${s}`,
+      kind: "streams",
+      promptTokens: 1,
+      genTokens: streamTokens,
+      streams: s,
+      tokensPerSecond: meanSd(rates),
+      decodeTokensPerSecond: meanSd(decode),
+      meanGeneratedTokens: generatedSum / repetitions,
+      loadAverageAfter: environmentSnapshot().loadAverage,
+    });
+  }
+
+  if (loglik !== null) {
+    const { requests, context, continuation } = loglik;
+    const rps: number[] = [];
+    const tps: number[] = [];
+    for (let r = 0; r < repetitions; r++) {
+      checkAbort();
+      const batch = Array.from({ length: requests }, () => ({ context: prompt(context), continuation: prompt(continuation) }));
+      const t0 = performance.now();
+      await engine.loglikelihood(batch, signal !== undefined ? { signal } : {});
+      const seconds = (performance.now() - t0) / 1000;
+      rps.push(requests / seconds);
+      tps.push((requests * (context + continuation)) / seconds);
+    }
+    push({
+      name: `loglik ${requests}x(${context}+${continuation})`,
+      kind: "loglik",
+      promptTokens: context + continuation,
+      genTokens: 0,
+      streams: Math.min(sequences, requests),
+      tokensPerSecond: meanSd(tps),
+      requestsPerSecond: meanSd(rps),
+      loadAverageAfter: environmentSnapshot().loadAverage,
+    });
+  }
+
+  const info = engine.info;
+  return {
+    kind: "engine",
+    startedAt,
+    environment: environmentSnapshot(),
+    model: {
+      source: info.source,
+      architecture: info.architecture,
+      parameterCount: info.parameterCount,
+      ...(info.fileType !== undefined ? { fileType: info.fileType } : {}),
+      contextSize: info.contextSize,
+      sequences,
+      vocabularySize: info.vocabularySize,
+    },
+    backend,
+    config: { promptLengths, genLengths, repetitions, streams, grammar: grammarOn, ignoreEos, seed, loglik },
+    tests,
+    ratios: engineRatios(tests),
+    gaps,
+  };
+}

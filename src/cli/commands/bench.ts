@@ -1,0 +1,321 @@
+/**
+ * `talaria bench serve` (load generator for any OpenAI-compatible server, vLLM's metrics) and
+ * `talaria bench engine` (llama-bench-style engine throughput, grammar, streams, loglik; optionally the
+ * same engine through an in-process Talaria server). Each run writes a JSON report and SVG charts.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import {
+  engineCharts,
+  formatEngineReport,
+  formatServeReport,
+  parseGoodput,
+  requiredContextSize,
+  runEngineBench,
+  runServeBench,
+  serveCharts,
+  defaultOutputDir,
+  writeReport,
+  GoodputParseError,
+  type EngineBenchOptions,
+  type EngineBenchReport,
+  type GoodputSlos,
+  type ServeBenchOptions,
+  type ServeBenchReport,
+} from "../../bench/index.js";
+import { startServer } from "../../server/server.js";
+import { createServeBackend, resolveProfile } from "./serve.js";
+import { addModelOptions, loadEngineFromFlags, parseNumber, parsePositiveInt, parseInteger, type ModelFlags } from "./generate.js";
+
+/** `1,2,4` → [1, 2, 4] (positive integers). */
+export function parseIntList(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (parts.length === 0) throw new InvalidArgumentError("expected a comma-separated list of positive integers");
+  return parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected positive integers (got ${p})`);
+    return n;
+  });
+}
+
+function parsePercentiles(value: string): number[] {
+  return value.split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`percentiles must be in [0, 100] (got ${s})`);
+    return n;
+  });
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+async function readJsonFile(file: string, what: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as unknown;
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read ${what} from ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A tools file: an OpenAI `tools` array, or `{tools: [...], tool_choice?}`. */
+export async function readToolsFile(file: string): Promise<{ tools: unknown[]; toolChoice?: unknown }> {
+  const value = await readJsonFile(file, "tools");
+  if (Array.isArray(value)) return { tools: value };
+  if (typeof value === "object" && value !== null && Array.isArray((value as { tools?: unknown }).tools)) {
+    const v = value as { tools: unknown[]; tool_choice?: unknown };
+    return { tools: v.tools, ...(v.tool_choice !== undefined ? { toolChoice: v.tool_choice } : {}) };
+  }
+  throw new InvalidArgumentError(`${file}: expected an OpenAI tools array or {"tools": [...]}`);
+}
+
+export interface BenchServeFlags {
+  url: string;
+  apiKey?: string;
+  model?: string;
+  concurrency: number[];
+  requests: number;
+  inputLen: number;
+  outputLen: number;
+  tools?: string;
+  toolChoice?: string;
+  jsonSchema?: string;
+  seed: number;
+  temperature?: number;
+  ignoreEos: boolean;
+  goodput?: string[];
+  percentiles: number[];
+  maxDuration: number;
+  allowRemote?: boolean;
+  warmup: number;
+  tokenize: boolean;
+  output?: string;
+  json?: boolean;
+}
+
+/** Runs `bench serve` and writes its report; returns the report and the files written. */
+export async function runBenchServeCommand(
+  flags: BenchServeFlags,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  signal?: AbortSignal,
+): Promise<{ report: ServeBenchReport; files: string[] }> {
+  let goodput: GoodputSlos | undefined;
+  try {
+    goodput = flags.goodput !== undefined && flags.goodput.length > 0 ? parseGoodput(flags.goodput) : undefined;
+  } catch (error) {
+    if (error instanceof GoodputParseError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+  const tools = flags.tools !== undefined ? await readToolsFile(flags.tools) : undefined;
+  let toolChoice: unknown = tools?.toolChoice;
+  if (flags.toolChoice !== undefined) {
+    toolChoice = ["auto", "none", "required"].includes(flags.toolChoice) ? flags.toolChoice : { type: "function", function: { name: flags.toolChoice } };
+  }
+  const jsonSchema = flags.jsonSchema !== undefined ? await readJsonFile(flags.jsonSchema, "a JSON schema") : undefined;
+  const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY ?? process.env.TALARIA_API_KEY;
+  const options: ServeBenchOptions = {
+    url: flags.url,
+    ...(apiKey !== undefined && apiKey !== "" ? { apiKey } : {}),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    concurrency: flags.concurrency,
+    requests: flags.requests,
+    inputLen: flags.inputLen,
+    outputLen: flags.outputLen,
+    ...(tools !== undefined ? { tools: tools.tools } : {}),
+    ...(toolChoice !== undefined ? { toolChoice } : {}),
+    ...(jsonSchema !== undefined ? { jsonSchema } : {}),
+    seed: flags.seed,
+    ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
+    ignoreEos: flags.ignoreEos,
+    ...(goodput !== undefined ? { goodput } : {}),
+    percentiles: flags.percentiles,
+    maxDurationS: flags.maxDuration,
+    allowRemote: flags.allowRemote === true,
+    warmupRequests: flags.warmup,
+    useTokenize: flags.tokenize,
+    ...(signal !== undefined ? { signal } : {}),
+    log,
+  };
+  const report = await runServeBench(options);
+  const dir = flags.output ?? defaultOutputDir();
+  const files = await writeReport(dir, "serve", report, serveCharts(report));
+  return { report, files };
+}
+
+export interface BenchEngineFlags extends ModelFlags {
+  promptLengths: number[];
+  genLengths: number[];
+  repetitions: number;
+  streams: number[];
+  grammar: boolean;
+  jsonSchema?: string;
+  loglik: boolean;
+  loglikRequests: number;
+  loglikContext: number;
+  loglikContinuation: number;
+  ignoreEos: boolean;
+  seed: number;
+  server?: boolean;
+  serverRequests?: number;
+  serverInputLen: number;
+  output?: string;
+  json?: boolean;
+}
+
+/** Runs `bench engine` (and the in-process server comparison with `--server`) and writes the report. */
+export async function runBenchEngineCommand(
+  flags: BenchEngineFlags,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  signal?: AbortSignal,
+): Promise<{ report: EngineBenchReport & { server?: ServeBenchReport }; files: string[] }> {
+  const jsonSchema = flags.jsonSchema !== undefined ? await readJsonFile(flags.jsonSchema, "a JSON schema") : undefined;
+  const benchOptions: EngineBenchOptions = {
+    promptLengths: flags.promptLengths,
+    genLengths: flags.genLengths,
+    repetitions: flags.repetitions,
+    streams: flags.streams,
+    grammar: flags.grammar,
+    ...(jsonSchema !== undefined ? { jsonSchema } : {}),
+    loglik: flags.loglik ? { requests: flags.loglikRequests, context: flags.loglikContext, continuation: flags.loglikContinuation } : null,
+    ignoreEos: flags.ignoreEos,
+    seed: flags.seed,
+    ...(signal !== undefined ? { signal } : {}),
+    log,
+  };
+  const sequences = Math.max(...flags.streams);
+  const maxGen = Math.max(0, ...flags.genLengths);
+  // The Hermes chat template adds a few dozen tokens around the server prompt.
+  const serverNeed = flags.server === true ? flags.serverInputLen + maxGen + 96 : 0;
+  const contextSize = flags.contextSize ?? Math.ceil(Math.max(requiredContextSize(benchOptions), serverNeed) / 256) * 256;
+  log(`talaria bench engine: loading ${flags.model} (${sequences} sequence(s) × ${contextSize} tokens)…`);
+  const engine = await loadEngineFromFlags({ ...flags, sequences, contextSize });
+  try {
+    const backend = { gpu: engine.gpu === false ? "cpu" : engine.gpu, threads: engine.threads };
+    log(`backend: ${backend.gpu}, ${backend.threads} thread(s)`);
+    const report: EngineBenchReport & { server?: ServeBenchReport } = await runEngineBench(engine, benchOptions, backend);
+    let server: ServeBenchReport | undefined;
+    if (flags.server === true) {
+      log("through an in-process Talaria server (same engine, /v1/chat/completions, loopback):");
+      const profile = resolveProfile("auto", engine, log);
+      const running = await startServer({
+        backend: createServeBackend(engine, { profile, style: "card" }),
+        modelId: "bench",
+        host: "127.0.0.1",
+        port: 0,
+        parallel: sequences,
+        maxQueue: 4096,
+        webUi: false,
+        log,
+      });
+      try {
+        server = await runServeBench({
+          url: running.url,
+          concurrency: flags.streams,
+          requests: flags.serverRequests ?? Math.max(...flags.streams) * flags.repetitions,
+          inputLen: flags.serverInputLen,
+          outputLen: flags.genLengths[0] ?? 128,
+          seed: flags.seed,
+          temperature: 0,
+          ignoreEos: flags.ignoreEos,
+          percentiles: [50, 90, 99],
+          ...(signal !== undefined ? { signal } : {}),
+          log,
+        });
+      } finally {
+        await running.close();
+      }
+      const ratios: Record<string, number> = { ...report.ratios };
+      for (const level of server.levels) {
+        const t = report.tests.find((x) => x.kind === "streams" && x.streams === level.concurrency);
+        if (t !== undefined && t.tokensPerSecond.mean > 0) ratios[`server ${level.concurrency} / engine streams ${level.concurrency}`] = level.metrics.outputThroughput / t.tokensPerSecond.mean;
+      }
+      Object.assign(report, { ratios, server });
+    }
+    const dir = flags.output ?? defaultOutputDir();
+    const files = await writeReport(dir, "engine", report, engineCharts(report, server));
+    return { report, files };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function onSigint(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const handler = (): void => controller.abort();
+  process.once("SIGINT", handler);
+  return { signal: controller.signal, dispose: () => process.off("SIGINT", handler) };
+}
+
+export function register(program: Command): void {
+  const bench = program.command("bench").description("Benchmarks: serving load (vLLM's metrics) and engine throughput (llama-bench style); JSON + SVG reports");
+
+  bench
+    .command("serve")
+    .description("Load-test an OpenAI-compatible server (Talaria, vLLM, llama.cpp) with streamed chat completions; TTFT, TPOT, ITL, E2EL, throughput, goodput")
+    .requiredOption("--url <url>", "server base URL, e.g. http://127.0.0.1:8080 (loopback only unless --allow-remote)")
+    .option("--api-key <key>", "bearer token (default: $OPENAI_API_KEY, then $TALARIA_API_KEY)")
+    .option("--model <id>", "model name in requests (default: the first of GET /v1/models)")
+    .option("--concurrency <list>", "concurrency levels, run in turn", parseIntList, [1])
+    .option("--requests <n>", "requests per concurrency level", parsePositiveInt, 16)
+    .option("--input-len <n>", "prompt tokens (seeded random words, calibrated with /tokenize when the server has it)", parsePositiveInt, 128)
+    .option("--output-len <n>", "max_tokens of each request", parsePositiveInt, 128)
+    .option("--tools <file>", "JSON file: OpenAI tools array (or {tools, tool_choice}) sent with every request")
+    .option("--tool-choice <choice>", "auto, none, required or a function name (default: the file's, else the server default)")
+    .option("--json-schema <file>", "JSON Schema sent as response_format json_schema (strict)")
+    .option("--seed <n>", "seed of the prompts and of the requests", parseInteger, 0)
+    .option("--temperature <t>", "temperature sent with requests (default: server default)", parseNumber)
+    .option("--no-ignore-eos", "do not send ignore_eos: true (vLLM and llama.cpp honour it; Talaria ignores it)")
+    .option("--goodput <slo...>", "SLOs for goodput, e.g. ttft:500 tpot:50 e2el:5000 (ms)", collect)
+    .option("--percentiles <list>", "latency percentiles to report", parsePercentiles, [50, 90, 99])
+    .option("--max-duration <seconds>", "time limit per concurrency level; requests in flight then are aborted and count as failed", parseNumber, 300)
+    .option("--allow-remote", "allow a non-loopback target")
+    .option("--warmup <n>", "untimed requests before measuring", (v) => parseInteger(v), 1)
+    .option("--no-tokenize", "do not call the server's /tokenize (approximate prompt length: one word ≈ one token)")
+    .option("--output <dir>", "report directory (default bench/results/<timestamp>/)")
+    .option("--json", "print the JSON report to stdout instead of the summary")
+    .action(async (flags: BenchServeFlags) => {
+      const sig = onSigint();
+      try {
+        const { report, files } = await runBenchServeCommand(flags, undefined, sig.signal);
+        process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${formatServeReport(report)}\n`);
+        process.stderr.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);
+      } finally {
+        sig.dispose();
+      }
+    });
+
+  const engine = bench
+    .command("engine")
+    .description("Engine throughput like llama-bench: prefill (pp) and decode (tg) tok/s, JSON-schema grammar, N concurrent streams, loglik req/s");
+  addModelOptions(engine)
+    .option("-p, --prompt-lengths <list>", "prefill test prompt lengths", parseIntList, [512])
+    .option("-n, --gen-lengths <list>", "decode test generation lengths", parseIntList, [128])
+    .option("-r, --repetitions <n>", "repetitions per test (mean ± sd)", parsePositiveInt, 5)
+    .option("--streams <list>", "concurrent streams for aggregate decode tok/s (the context gets max(streams) sequences)", parseIntList, [1])
+    .option("--no-grammar", "skip the JSON-schema grammar decode tests")
+    .option("--json-schema <file>", "schema of the grammar tests (default: an array of {name, age, tags} objects)")
+    .option("--no-loglik", "skip the log-likelihood test")
+    .option("--loglik-requests <n>", "loglik requests per call", parsePositiveInt, 32)
+    .option("--loglik-context <n>", "loglik context tokens", parsePositiveInt, 64)
+    .option("--loglik-continuation <n>", "loglik continuation tokens", parsePositiveInt, 4)
+    .option("--no-ignore-eos", "let free decode tests stop at end-of-generation tokens (default: banned, as llama-bench never stops)")
+    .option("--seed <n>", "seed of the random prompts", parseInteger, 1)
+    .option("--server", "also run the same engine through an in-process Talaria server on loopback (bench serve at --streams concurrency) and report server/engine ratios")
+    .option("--server-requests <n>", "requests per concurrency level through the server (default max(streams) × repetitions)", parsePositiveInt)
+    .option("--server-input-len <n>", "prompt tokens of the server requests", parsePositiveInt, 64)
+    .option("--output <dir>", "report directory (default bench/results/<timestamp>/)")
+    .option("--json", "print the JSON report to stdout instead of the table")
+    .action(async (flags: BenchEngineFlags) => {
+      const sig = onSigint();
+      try {
+        const { report, files } = await runBenchEngineCommand(flags, undefined, sig.signal);
+        let text = formatEngineReport(report);
+        if (report.server !== undefined) text += `\n\nthrough the server:\n${formatServeReport(report.server)}`;
+        process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
+        process.stderr.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);
+      } finally {
+        sig.dispose();
+      }
+    });
+}
