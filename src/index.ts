@@ -21,3 +21,22 @@ export * from "./engine/mock/mock-engine.js";
 export * from "./hermes/index.js";
 export * from "./grammar/index.js";
 export { ensureTestModel, writeTestModel } from "./testmodels/index.js";
+export { ChatService, collectChat, type ChatServiceOptions, type PreparedChat, type ChatRunOptions } from "./chat/service.js";
+export type {
+  ChatToolCall,
+  ChatMessage,
+  ToolDefinition as ChatToolDefinition,
+  ToolChoice,
+  ResponseFormat,
+  ChatRequest,
+  ChatFinishReason,
+  ChatEvent,
+  ChatResult,
+} from "./chat/types.js";
+export { ChatError } from "./chat/errors.js";
+export { createHermesChatFormat, type HermesChatFormatOptions } from "./chat/hermes-format.js";
+export { createGrammarConstraints, noConstraints, type ConstraintBuilder, type ConstraintInput } from "./chat/constraints.js";
+export { prepareCompletion, streamCompletion, type CompletionRequest, type CompletionEvent } from "./chat/completion.js";
+export { startServer, type RunningServer, type TalariaServerOptions } from "./server/server.js";
+export { createTalariaApp, type TalariaApp, type TalariaAppOptions, type ServerBackend } from "./server/app.js";
+export { ApiError, toApiError } from "./server/errors.js";

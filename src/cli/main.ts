@@ -11,6 +11,8 @@ import { register as registerRender } from "./commands/render.js";
 import { register as registerParse } from "./commands/parse.js";
 import { register as registerChat } from "./commands/chat.js";
 import { register as registerEval } from "./commands/eval.js";
+import { register as registerRun } from "./commands/run.js";
+import { register as registerJson } from "./commands/json.js";
 import { register as registerBench } from "./commands/bench.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerParse(program);
   registerChat(program);
   registerEval(program);
+  registerRun(program);
+  registerJson(program);
   registerBench(program);
   await program.parseAsync([...argv]);
 }

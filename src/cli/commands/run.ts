@@ -1,0 +1,184 @@
+/**
+ * `talaria run --model F --tools tools.ts "query"`: the agent loop in the terminal. Prints each step
+ * (text, calls with their arguments, results, errors) and the answer; `--json` prints one JSON
+ * document with the whole trace instead. Exit codes: 0 answered, 1 error, 2 `--max-depth` reached
+ * without an answer, 130 interrupted (Ctrl-C).
+ */
+import type { Command } from "commander";
+import { loadToolsModule, runAgent, type AgentEvent, type AgentTool, type AgentToolChoice } from "../../agent/index.js";
+import type { Engine, SamplingOptions } from "../../engine/types.js";
+import { warnProfileOnce } from "../../hermes/index.js";
+import { chooseProfile, loadEngine, parsePositiveInt } from "./hermes-io.js";
+
+export interface RunCommandOptions {
+  readonly model: string;
+  readonly tools: readonly string[];
+  readonly system?: string;
+  readonly profile?: string;
+  readonly style: string;
+  readonly maxDepth: number;
+  readonly toolChoice: string;
+  readonly parallelToolCalls: boolean;
+  readonly constrained: boolean;
+  readonly maxTokens: number;
+  readonly temperature?: number;
+  readonly seed?: number;
+  readonly threads?: number;
+  readonly contextSize?: number;
+  readonly json?: boolean;
+}
+
+export interface RunIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Aborts the run (the CLI wires SIGINT). */
+  readonly signal?: AbortSignal;
+}
+
+function parseNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`expected a number, got ${value}`);
+  return n;
+}
+
+function collect(value: string, previous: readonly string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseToolChoice(value: string): AgentToolChoice {
+  return value === "auto" || value === "required" || value === "none" ? value : { name: value };
+}
+
+/** One line per agent event for people (text deltas are streamed as they come). */
+export function formatEvent(event: AgentEvent, state: { midLine: boolean }): string {
+  const line = (text: string): string => {
+    const prefix = state.midLine ? "\n" : "";
+    state.midLine = false;
+    return `${prefix}${text}\n`;
+  };
+  switch (event.type) {
+    case "step-start":
+      return line(`── step ${event.step}`);
+    case "text-delta":
+      state.midLine = !event.text.endsWith("\n");
+      return event.text;
+    case "tool-call":
+      return line(`→ ${event.name} ${event.argumentsText}`);
+    case "tool-result":
+      return line(`← ${event.name} ${event.content}`);
+    case "tool-error":
+      return line(`✗ ${event.name} (${event.kind}): ${event.message}`);
+    case "step-finish":
+      return state.midLine ? line("") : "";
+    case "final-answer":
+      return "";
+    case "finish":
+      return line(
+        `── ${event.reason} after ${event.steps} step${event.steps === 1 ? "" : "s"} (${event.usage.promptTokens} prompt + ${event.usage.completionTokens} completion tokens)`,
+      );
+    default:
+      event satisfies never;
+      return "";
+  }
+}
+
+export async function runRun(query: string, options: RunCommandOptions, io: RunIo, engineOverride?: Engine): Promise<number> {
+  if (options.style !== "card" && options.style !== "template") throw new Error(`--style must be card or template, got ${options.style}`);
+  if (options.tools.length === 0) throw new Error("give at least one --tools FILE");
+  const tools: AgentTool<never>[] = [];
+  for (const file of options.tools) tools.push(...(await loadToolsModule(file)));
+  const engine =
+    engineOverride ??
+    (await loadEngine(options.model, {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
+    }));
+  try {
+    const { profile } = chooseProfile(options.profile, engine.info);
+    warnProfileOnce(profile, (m) => io.stderr.write(m + "\n"));
+    const sampling: SamplingOptions = {
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+    };
+    const events: AgentEvent[] = [];
+    const state = { midLine: false };
+    let finish: Extract<AgentEvent, { type: "finish" }> | undefined;
+    for await (const event of runAgent({
+      engine,
+      tools,
+      query,
+      ...(options.system === undefined ? {} : { system: options.system }),
+      profile: profile.id,
+      style: options.style,
+      maxDepth: options.maxDepth,
+      toolChoice: parseToolChoice(options.toolChoice),
+      parallelToolCalls: options.parallelToolCalls,
+      constrained: options.constrained,
+      maxTokens: options.maxTokens,
+      sampling,
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+    })) {
+      if (event.type === "finish") finish = event;
+      if (options.json === true) events.push(event);
+      else io.stdout.write(formatEvent(event, state));
+    }
+    if (finish === undefined) throw new Error("the agent ended without finishing");
+    if (options.json === true) {
+      const { messages, ...summary } = finish;
+      io.stdout.write(
+        JSON.stringify({ ...summary, model: engine.info.source, profile: profile.id, trace: events.filter((e) => e.type !== "finish"), messages }, null, 2) + "\n",
+      );
+    } else if (finish.answer !== undefined) {
+      io.stdout.write(`\n${finish.answer}\n`);
+    }
+    switch (finish.reason) {
+      case "final-answer":
+        return 0;
+      case "length":
+        io.stderr.write("talaria: the answer was cut by --max-tokens\n");
+        return 0;
+      case "max-depth":
+        io.stderr.write(`talaria: stopped after --max-depth ${options.maxDepth} tool rounds without an answer\n`);
+        return 2;
+      case "abort":
+        return 130;
+      default:
+        finish.reason satisfies never;
+        return 1;
+    }
+  } finally {
+    if (engineOverride === undefined) await engine.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("Answer a query with an agent loop: the model calls your tools (a .js/.mjs/.ts module) until it answers.")
+    .argument("<query>", "what to ask")
+    .requiredOption("--model <gguf>", "GGUF file or hf: URI")
+    .requiredOption("--tools <file>", "module exporting tools (.js, .mjs or .ts; repeatable)", collect)
+    .option("--system <text>", "system message")
+    .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected)")
+    .option("--style <style>", "function-calling prompt style: card or template", "card")
+    .option("--max-depth <n>", "most tool rounds", parsePositiveInt, 5)
+    .option("--tool-choice <choice>", "first turn: auto, required, none, or a tool name", "auto")
+    .option("--no-parallel-tool-calls", "at most one call per turn")
+    .option("--no-constrained", "no grammar: free generation, arguments still validated")
+    .option("--max-tokens <n>", "most tokens per model turn", parsePositiveInt, 1024)
+    .option("--temperature <t>", "sampling temperature (0 = greedy)", parseNumber)
+    .option("--seed <n>", "sampling seed", parseNumber)
+    .option("--threads <n>", "CPU threads", parsePositiveInt)
+    .option("--context-size <n>", "context size in tokens", parsePositiveInt)
+    .option("--json", "print the whole run as one JSON document (trace, answer, messages)")
+    .action(async (query: string, options: RunCommandOptions) => {
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort();
+      process.once("SIGINT", onSigint);
+      try {
+        process.exitCode = await runRun(query, options, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+      } finally {
+        process.off("SIGINT", onSigint);
+      }
+    });
+}
