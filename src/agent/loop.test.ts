@@ -96,7 +96,7 @@ describe("runAgent", () => {
     const errors = result.events.filter((e) => e.type === "tool-error");
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ kind: "invalid-arguments", name: "add" });
-    expect((errors[0] as { issues?: unknown[] }).issues?.length).toBeGreaterThan(0);
+    expect((errors[0] as { issues?: readonly unknown[] }).issues?.length).toBeGreaterThan(0);
     expect(result.messages[2]).toMatchObject({ role: "tool", name: "add" });
     expect((result.messages[2] as { content: string }).content).toContain("/a must be");
     expect(result.events.filter((e) => e.type === "tool-result")).toHaveLength(1);

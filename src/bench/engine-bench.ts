@@ -194,7 +194,7 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
   const genLengths = positiveInts("generation lengths", options.genLengths ?? [128]);
   const repetitions = options.repetitions ?? 5;
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new EngineBenchError(`repetitions must be an integer >= 1 (got ${repetitions})`);
-  const streams = positiveInts("streams", options.streams ?? [1]);
+  const streams = [...new Set(positiveInts("streams", options.streams ?? [1]))];
   const sequences = engine.stats().sequencesTotal;
   const tooMany = streams.find((s) => s > sequences);
   if (tooMany !== undefined) throw new EngineBenchError(`${tooMany} streams need ${tooMany} sequences; the engine has ${sequences}`);
@@ -232,105 +232,116 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
     await timedGenerate(engine, base(Math.min(8, contextSize - 2), 4));
   }
 
-  for (const p of promptLengths) {
-    const rates: number[] = [];
-    const ttft: number[] = [];
-    for (let r = 0; r < repetitions; r++) {
-      checkAbort();
-      const run = await timedGenerate(engine, base(p, 1));
-      rates.push(p / run.firstS);
-      ttft.push(run.firstS * 1000);
-    }
-    push({ name: `pp${p}`, kind: "pp", promptTokens: p, genTokens: 0, streams: 1, tokensPerSecond: meanSd(rates), ttftMs: meanSd(ttft), loadAverageAfter: environmentSnapshot().loadAverage });
+  // Each test is a sampler producing one repetition's measurements; repetitions are interleaved
+  // (rep 1 of every test, then rep 2, …) so that load drift on a shared machine spreads over all tests
+  // instead of biasing the ratios between them.
+  interface Sample {
+    rate: number;
+    decode?: number;
+    ttftMs?: number;
+    requestsPerSecond?: number;
+    generated?: number;
   }
-
-  const decodeTest = async (n: number, grammar: GrammarConstraint | undefined): Promise<void> => {
-    const rates: number[] = [];
-    const decode: number[] = [];
-    const ttft: number[] = [];
-    let generatedSum = 0;
-    for (let r = 0; r < repetitions; r++) {
-      checkAbort();
+  interface Spec {
+    name: string;
+    kind: EngineTestKind;
+    promptTokens: number;
+    genTokens: number;
+    streams: number;
+    sample: () => Promise<Sample>;
+  }
+  const specs: Spec[] = [];
+  for (const p of promptLengths) {
+    specs.push({
+      name: `pp${p}`, kind: "pp", promptTokens: p, genTokens: 0, streams: 1,
+      sample: async () => {
+        const run = await timedGenerate(engine, base(p, 1));
+        return { rate: p / run.firstS, ttftMs: run.firstS * 1000 };
+      },
+    });
+  }
+  const decodeSpec = (n: number, grammar: GrammarConstraint | undefined): Spec => ({
+    name: grammar === undefined ? `tg${n}` : `tg${n}+json`,
+    kind: grammar === undefined ? "tg" : "tg-grammar",
+    promptTokens: 1,
+    genTokens: n,
+    streams: 1,
+    sample: async () => {
       const request: GenerateRequest = grammar === undefined ? base(1, n) : { ...base(1, n), sampling: { doSample: false }, grammar };
       const run = await timedGenerate(engine, request);
-      generatedSum += run.generated;
-      rates.push(run.generated / run.totalS);
-      ttft.push(run.firstS * 1000);
-      if (run.generated > 1 && run.lastS > run.firstS) decode.push((run.generated - 1) / (run.lastS - run.firstS));
-    }
-    push({
-      name: grammar === undefined ? `tg${n}` : `tg${n}+json`,
-      kind: grammar === undefined ? "tg" : "tg-grammar",
-      promptTokens: 1,
-      genTokens: n,
-      streams: 1,
-      tokensPerSecond: meanSd(rates),
-      decodeTokensPerSecond: meanSd(decode),
-      ttftMs: meanSd(ttft),
-      meanGeneratedTokens: generatedSum / repetitions,
-      loadAverageAfter: environmentSnapshot().loadAverage,
-    });
-  };
-
-  for (const n of genLengths) await decodeTest(n, undefined);
+      return {
+        rate: run.generated / run.totalS,
+        ttftMs: run.firstS * 1000,
+        generated: run.generated,
+        ...(run.generated > 1 && run.lastS > run.firstS ? { decode: (run.generated - 1) / (run.lastS - run.firstS) } : {}),
+      };
+    },
+  });
+  for (const n of genLengths) specs.push(decodeSpec(n, undefined));
   if (grammarOn) {
     const gbnf = jsonSchemaToGbnf(options.jsonSchema ?? DEFAULT_BENCH_SCHEMA).gbnf;
-    for (const n of genLengths) await decodeTest(n, { gbnf });
+    for (const n of genLengths) specs.push(decodeSpec(n, { gbnf }));
     gaps.push(
       "jump-forward: GenerateRequest has no jumpForward option in src/engine/types.ts yet, so the grammar tests run without it (no tg+json+jf rows)",
     );
   }
-
   const streamTokens = genLengths[0] ?? 128;
   for (const s of streams) {
-    const rates: number[] = [];
-    const decode: number[] = [];
-    let generatedSum = 0;
-    for (let r = 0; r < repetitions; r++) {
-      checkAbort();
-      const t0 = performance.now();
-      const runs = await Promise.all(Array.from({ length: s }, () => timedGenerate(engine, base(1, streamTokens))));
-      const wall = (performance.now() - t0) / 1000;
-      const total = runs.reduce((a, x) => a + x.generated, 0);
-      generatedSum += total / s;
-      rates.push(total / wall);
-      decode.push(runs.reduce((a, x) => a + (x.generated > 1 && x.lastS > x.firstS ? (x.generated - 1) / (x.lastS - x.firstS) : 0), 0));
-    }
-    push({
-      name: `tg${streamTokens} x${s}`,
-      kind: "streams",
-      promptTokens: 1,
-      genTokens: streamTokens,
-      streams: s,
-      tokensPerSecond: meanSd(rates),
-      decodeTokensPerSecond: meanSd(decode),
-      meanGeneratedTokens: generatedSum / repetitions,
-      loadAverageAfter: environmentSnapshot().loadAverage,
+    specs.push({
+      name: `tg${streamTokens} x${s}`, kind: "streams", promptTokens: 1, genTokens: streamTokens, streams: s,
+      sample: async () => {
+        const t0 = performance.now();
+        const runs = await Promise.all(Array.from({ length: s }, () => timedGenerate(engine, base(1, streamTokens))));
+        const wall = (performance.now() - t0) / 1000;
+        const total = runs.reduce((a, x) => a + x.generated, 0);
+        const decode = runs.reduce((a, x) => a + (x.generated > 1 && x.lastS > x.firstS ? (x.generated - 1) / (x.lastS - x.firstS) : 0), 0);
+        return { rate: total / wall, decode, generated: total / s };
+      },
+    });
+  }
+  if (loglik !== null) {
+    const { requests, context, continuation } = loglik;
+    specs.push({
+      name: `loglik ${requests}x(${context}+${continuation})`, kind: "loglik", promptTokens: context + continuation, genTokens: 0,
+      streams: Math.min(sequences, requests),
+      sample: async () => {
+        const batch = Array.from({ length: requests }, () => ({ context: prompt(context), continuation: prompt(continuation) }));
+        const t0 = performance.now();
+        await engine.loglikelihood(batch, signal !== undefined ? { signal } : {});
+        const seconds = (performance.now() - t0) / 1000;
+        return { rate: (requests * (context + continuation)) / seconds, requestsPerSecond: requests / seconds };
+      },
     });
   }
 
-  if (loglik !== null) {
-    const { requests, context, continuation } = loglik;
-    const rps: number[] = [];
-    const tps: number[] = [];
-    for (let r = 0; r < repetitions; r++) {
+  const samples: Sample[][] = specs.map(() => []);
+  const loads: (readonly number[])[] = specs.map(() => []);
+  for (let r = 0; r < repetitions; r++) {
+    for (const [i, spec] of specs.entries()) {
       checkAbort();
-      const batch = Array.from({ length: requests }, () => ({ context: prompt(context), continuation: prompt(continuation) }));
-      const t0 = performance.now();
-      await engine.loglikelihood(batch, signal !== undefined ? { signal } : {});
-      const seconds = (performance.now() - t0) / 1000;
-      rps.push(requests / seconds);
-      tps.push((requests * (context + continuation)) / seconds);
+      (samples[i] as Sample[]).push(await spec.sample());
+      loads[i] = environmentSnapshot().loadAverage;
     }
+  }
+  for (const [i, spec] of specs.entries()) {
+    const ss = samples[i] as Sample[];
+    const pick = (f: (x: Sample) => number | undefined): number[] => ss.flatMap((x) => (f(x) === undefined ? [] : [f(x) as number]));
+    const generated = pick((x) => x.generated);
+    const decode = pick((x) => x.decode);
+    const ttft = pick((x) => x.ttftMs);
+    const rps = pick((x) => x.requestsPerSecond);
     push({
-      name: `loglik ${requests}x(${context}+${continuation})`,
-      kind: "loglik",
-      promptTokens: context + continuation,
-      genTokens: 0,
-      streams: Math.min(sequences, requests),
-      tokensPerSecond: meanSd(tps),
-      requestsPerSecond: meanSd(rps),
-      loadAverageAfter: environmentSnapshot().loadAverage,
+      name: spec.name,
+      kind: spec.kind,
+      promptTokens: spec.promptTokens,
+      genTokens: spec.genTokens,
+      streams: spec.streams,
+      tokensPerSecond: meanSd(ss.map((x) => x.rate)),
+      ...(spec.kind === "tg" || spec.kind === "tg-grammar" || spec.kind === "streams" ? { decodeTokensPerSecond: meanSd(decode) } : {}),
+      ...(ttft.length > 0 ? { ttftMs: meanSd(ttft) } : {}),
+      ...(rps.length > 0 ? { requestsPerSecond: meanSd(rps) } : {}),
+      ...(generated.length > 0 ? { meanGeneratedTokens: generated.reduce((a, b) => a + b, 0) / generated.length } : {}),
+      loadAverageAfter: loads[i] as readonly number[],
     });
   }
 

@@ -48,7 +48,7 @@ describe("talaria bench engine (random tiny model)", () => {
       expect(report.tests.find((t) => t.kind === "loglik")?.requestsPerSecond?.mean).toBeGreaterThan(0);
       expect(report.model.sequences).toBe(2);
       expect(report.backend).toMatchObject({ gpu: "cpu", threads: 1 });
-      expect(Object.keys(report.ratios)).toEqual(expect.arrayContaining(["tg8+json / tg8", "streams 2 / streams 1", "server 1 / engine streams 1", "server 2 / engine streams 2"]));
+      expect(Object.keys(report.ratios)).toEqual(expect.arrayContaining(["tg8+json / tg8", "streams 2 / streams 1", "server 1 / engine streams 1 (output tok/s)", "server 2 / engine streams 2 (decode, c/TPOT)"]));
       expect(report.gaps.some((g) => g.includes("jump-forward"))).toBe(true);
       const server = report.server;
       expect(server?.levels.map((l) => l.concurrency)).toEqual([1, 2]);

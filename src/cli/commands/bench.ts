@@ -228,7 +228,13 @@ export async function runBenchEngineCommand(
       const ratios: Record<string, number> = { ...report.ratios };
       for (const level of server.levels) {
         const t = report.tests.find((x) => x.kind === "streams" && x.streams === level.concurrency);
-        if (t !== undefined && t.tokensPerSecond.mean > 0) ratios[`server ${level.concurrency} / engine streams ${level.concurrency}`] = level.metrics.outputThroughput / t.tokensPerSecond.mean;
+        if (t === undefined) continue;
+        const c = level.concurrency;
+        // End to end: the server's output tok/s (its prompts are prefilled too, through HTTP and the chat template).
+        if (t.tokensPerSecond.mean > 0) ratios[`server ${c} / engine streams ${c} (output tok/s)`] = level.metrics.outputThroughput / t.tokensPerSecond.mean;
+        // Decode only: c streams at the server's mean TPOT vs the engine's summed per-stream decode rate.
+        const engineDecode = t.decodeTokensPerSecond?.mean ?? 0;
+        if (engineDecode > 0 && level.metrics.tpotMs.mean > 0) ratios[`server ${c} / engine streams ${c} (decode, c/TPOT)`] = (c * 1000) / level.metrics.tpotMs.mean / engineDecode;
       }
       Object.assign(report, { ratios, server });
     }
