@@ -40,3 +40,4 @@ export { prepareCompletion, streamCompletion, type CompletionRequest, type Compl
 export { startServer, type RunningServer, type TalariaServerOptions } from "./server/server.js";
 export { createTalariaApp, type TalariaApp, type TalariaAppOptions, type ServerBackend } from "./server/app.js";
 export { ApiError, toApiError } from "./server/errors.js";
+export * from "./eval/index.js";
