@@ -9,7 +9,7 @@
 # Usage: bench/gpu/pack.sh [--out DIR] [--part-size SIZE] [--subset] [--no-build] [--with-cuda-ext]
 #                          [--no-llama-source] [--no-node-extras]
 #   --out DIR           where the parts go (default: out/gpu-pack)
-#   --part-size SIZE    split size as understood by `split -b` (default 40M)
+#   --part-size SIZE    split size as understood by `split -b` (default 38M: under 40 MB)
 #   --subset            a small test bundle (no Node binary, no node_modules): checks the pack/unpack round trip
 #   --no-build          do not run `npm run build` first (dist/ must exist)
 #   --with-cuda-ext     also ship @node-llama-cpp/linux-x64-cuda-ext (CUDA 12 fallback, ~360 MB more)
@@ -19,7 +19,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$repo/out/gpu-pack"
-part_size="40M"
+part_size="38M"
 subset=0
 build=1
 cuda_ext=0
@@ -86,11 +86,9 @@ else
       node_modules/@node-llama-cpp/linux-x64-cuda-ext) [[ $cuda_ext -eq 1 ]] || continue ;;
       node_modules/@node-llama-cpp/*) continue ;;
       node_modules/typescript) continue ;;
-      */node_modules/*/node_modules/*) ;; # nested copies come with their parent
     esac
     # nested node_modules (a/node_modules/b) are copied with their parent
-    parent="${m#node_modules/}"
-    if [[ "$parent" == */node_modules/* ]]; then continue; fi
+    if [[ "${m#node_modules/}" == */node_modules/* ]]; then continue; fi
     copy "$m"
   done
   if [[ $llama_source -eq 0 ]]; then rm -f "$root/talaria/node_modules/node-llama-cpp/llama/gitRelease.bundle"; fi
@@ -114,10 +112,10 @@ fi
 mkdir -p "$out"
 rm -f "$out"/talaria-gpu.tar.gz.part-* "$out/SHA256SUMS"
 echo "pack.sh: compressing $(du -sh "$root" | cut -f1) …" >&2
-tar -C "$stage" -cf - talaria-gpu | gzip -6 | tee >(sha256sum | sed 's/-$/talaria-gpu.tar.gz/' > "$stage/whole.sha256") \
-  | split -b "$part_size" -d -a 3 - "$out/talaria-gpu.tar.gz.part-"
-wait
-sleep 0.2 # let the process substitution finish writing the whole-archive checksum
+tar -C "$stage" -cf - talaria-gpu | gzip -6 > "$stage/talaria-gpu.tar.gz"
+rm -rf "$root"
+(cd "$stage" && sha256sum talaria-gpu.tar.gz > whole.sha256)
+split -b "$part_size" -d -a 3 "$stage/talaria-gpu.tar.gz" "$out/talaria-gpu.tar.gz.part-"
 (cd "$out" && sha256sum talaria-gpu.tar.gz.part-* > SHA256SUMS && cat "$stage/whole.sha256" >> SHA256SUMS)
 cp "$repo/bench/gpu/unpack.sh" "$out/unpack.sh"
 echo "pack.sh: wrote $(ls "$out"/talaria-gpu.tar.gz.part-* | wc -l) part(s) of ≤ $part_size, SHA256SUMS and unpack.sh to $out" >&2

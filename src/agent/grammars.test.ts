@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GbnfRecognizer, JsonSchemaGrammarError } from "../grammar/index.js";
+import { ChatError } from "../chat/errors.js";
 import { createToolConstraints } from "./constraints.js";
 import { forcedToolCallGrammar, jsonModeGrammar, lazyToolCallGrammar, TOOL_CALL_TRIGGER } from "./grammars.js";
 
@@ -92,6 +93,6 @@ describe("createToolConstraints", () => {
     const told: string[] = [];
     expect(createToolConstraints({ onUnconstrained: (m) => told.push(m) })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toBeUndefined();
     expect(told[0]).toMatch(/tool "bad"/);
-    expect(() => createToolConstraints({ autoFallback: "error" })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toThrow(JsonSchemaGrammarError);
+    expect(() => createToolConstraints({ autoFallback: "error" })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toThrow(ChatError);
   });
 });

@@ -88,6 +88,7 @@ export async function generateJson(options: JsonModeOptions): Promise<JsonModeRe
     engine: options.engine,
     format: createHermesChatFormat({ profile, ...(bos === undefined ? {} : { bosToken: bos }) }),
     constraints: options.constrained === false ? noConstraints : createGrammarConstraints(),
+    validate: false, // validated below (with jsonmode.py's lenient extraction)
   });
   const responseFormat: ResponseFormat =
     options.schema === undefined

@@ -5,16 +5,16 @@
  * until the model answers without calling a tool or `maxDepth` tool rounds ran.
  *
  * Built on the chat service (`src/chat/`): it renders Hermes prompts per profile and style, parses
- * tool calls and runs the engine; this module adds the grammar for `auto`, ajv validation, tool
- * execution and the loop. See docs/agent.md and docs/decisions/0140-agent-loop-on-chat-service.md.
+ * tool calls, constrains them with grammars (lazy for `auto`) and runs the engine; this module adds
+ * argument validation before execution, tool execution, events and the loop. See docs/agent.md and docs/decisions/0140-agent-loop-on-chat-service.md.
  */
 import { ChatService } from "../chat/service.js";
 import { createHermesChatFormat } from "../chat/hermes-format.js";
-import { noConstraints } from "../chat/constraints.js";
+
 import type { ChatFinishReason, ChatMessage, ChatToolCall, ToolChoice, ToolDefinition } from "../chat/types.js";
 import type { Engine, SamplingOptions, Usage } from "../engine/types.js";
 import { detectProfile, type HermesProfileId, type PromptStyle } from "../hermes/index.js";
-import { createToolConstraints } from "./constraints.js";
+import { createGrammarConstraints, noConstraints } from "../chat/constraints.js";
 import { resolveTools, resultToContent, type AgentTool, type ResolvedTool } from "./tools.js";
 import { JsonValidator, formatIssues, type ValidationIssue, type ValidationResult } from "./validate.js";
 
@@ -190,8 +190,9 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
       ...(bos === undefined ? {} : { bosToken: bos }),
       ...(template === undefined ? {} : { template }),
     }),
-    constraints: options.constrained === false ? noConstraints : createToolConstraints(),
+    constraints: options.constrained === false ? noConstraints : createGrammarConstraints(),
     ...(options.createToolCallId === undefined ? {} : { createToolCallId: options.createToolCallId }),
+    validate: false, // validated below, where failures become tool errors fed back to the model
   });
   const declared: ToolDefinition[] = tools.map((t) => ({
     name: t.name,
@@ -257,6 +258,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
         case "tool-call-start":
         case "tool-call-delta":
         case "logprobs":
+        case "validation-error": // the loop validates (ajv, then zod) before it executes
           break;
         default:
           event satisfies never;

@@ -10,9 +10,10 @@ import { environmentSnapshot, type EnvironmentSnapshot } from "./environment.js"
 import { randomTokens } from "./prompts.js";
 import { meanSd, type MeanSd } from "./stats.js";
 
-/** A JSON-mode schema with open-ended arrays and strings, so that a constrained generation can run long. */
+/** A JSON-mode schema with open-ended arrays and strings (at least one object, ≥ ~15 tokens), so that a constrained generation can run long. */
 export const DEFAULT_BENCH_SCHEMA = {
   type: "array",
+  minItems: 1,
   items: {
     type: "object",
     properties: {
@@ -36,6 +37,11 @@ export interface EngineBenchOptions {
   readonly streams?: readonly number[];
   /** Also run the decode tests under a JSON-schema grammar. Default true. */
   readonly grammar?: boolean;
+  /**
+   * Also run the grammar tests with jump-forward decoding (`GenerateRequest.jumpForward`: forced grammar
+   * text appended without sampling); the plain grammar tests then pass `jumpForward: false`. Default true.
+   */
+  readonly jumpForward?: boolean;
   /** Schema of the grammar tests. Default {@link DEFAULT_BENCH_SCHEMA}. */
   readonly jsonSchema?: unknown;
   /** Log-likelihood test: requests per call, context and continuation lengths. Default {requests: 32, context: 64, continuation: 4}; null = skip. */
@@ -51,10 +57,10 @@ export interface EngineBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-export type EngineTestKind = "pp" | "tg" | "tg-grammar" | "streams" | "loglik";
+export type EngineTestKind = "pp" | "tg" | "tg-grammar" | "tg-grammar-jf" | "streams" | "loglik";
 
 export interface EngineTestResult {
-  /** llama-bench style name: `pp512`, `tg128`, `tg128+json`, `tg128 x4`, `loglik 32x(64+4)`. */
+  /** llama-bench style name: `pp512`, `tg128`, `tg128+json`, `tg128+json+jf` (jump-forward), `tg128 x4`, `loglik 32x(64+4)`. */
   readonly name: string;
   readonly kind: EngineTestKind;
   readonly promptTokens: number;
@@ -95,6 +101,7 @@ export interface EngineBenchReport {
     readonly repetitions: number;
     readonly streams: readonly number[];
     readonly grammar: boolean;
+    readonly jumpForward: boolean;
     readonly ignoreEos: boolean;
     readonly seed: number;
     readonly loglik: { readonly requests: number; readonly context: number; readonly continuation: number } | null;
@@ -158,13 +165,20 @@ function specialTokenIds(engine: Engine): Set<TokenId> {
   return ids;
 }
 
-/** Ratios: constrained/free decode, N-stream/single-stream aggregate decode. */
+/** Ratios: constrained/free decode (first token excluded), N-stream/single-stream aggregate tokens/s. */
 export function engineRatios(tests: readonly EngineTestResult[]): Record<string, number> {
   const ratios: Record<string, number> = {};
+  // Decode rates (first token excluded): a grammar may end the JSON before genTokens, so whole-run rates
+  // would weigh the first token differently.
+  const decode = (t: EngineTestResult | undefined): number => t?.decodeTokensPerSecond?.mean ?? 0;
   for (const t of tests) {
-    if (t.kind !== "tg-grammar") continue;
+    if (t.kind !== "tg-grammar" && t.kind !== "tg-grammar-jf") continue;
     const free = tests.find((f) => f.kind === "tg" && f.genTokens === t.genTokens);
-    if (free !== undefined && free.tokensPerSecond.mean > 0) ratios[`${t.name} / tg${t.genTokens}`] = t.tokensPerSecond.mean / free.tokensPerSecond.mean;
+    if (decode(t) > 0 && decode(free) > 0) ratios[`${t.name} / tg${t.genTokens} (decode)`] = decode(t) / decode(free);
+    if (t.kind === "tg-grammar-jf") {
+      const plain = tests.find((f) => f.kind === "tg-grammar" && f.genTokens === t.genTokens);
+      if (decode(t) > 0 && decode(plain) > 0) ratios[`${t.name} / tg${t.genTokens}+json (decode)`] = decode(t) / decode(plain);
+    }
   }
   const streams = tests.filter((t) => t.kind === "streams");
   const single = streams.find((t) => t.streams === 1);
@@ -199,6 +213,7 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
   const tooMany = streams.find((s) => s > sequences);
   if (tooMany !== undefined) throw new EngineBenchError(`${tooMany} streams need ${tooMany} sequences; the engine has ${sequences}`);
   const grammarOn = options.grammar ?? true;
+  const jumpForwardOn = options.jumpForward ?? true;
   const ignoreEos = options.ignoreEos ?? true;
   const seed = options.seed ?? 1;
   const loglik = options.loglik === null ? null : (options.loglik ?? { requests: 32, context: 64, continuation: 4 });
@@ -260,14 +275,16 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
       },
     });
   }
-  const decodeSpec = (n: number, grammar: GrammarConstraint | undefined): Spec => ({
-    name: grammar === undefined ? `tg${n}` : `tg${n}+json`,
-    kind: grammar === undefined ? "tg" : "tg-grammar",
+  const decodeSpec = (n: number, grammar: GrammarConstraint | undefined, jumpForward: boolean): Spec => ({
+    name: grammar === undefined ? `tg${n}` : `tg${n}+json${jumpForward ? "+jf" : ""}`,
+    kind: grammar === undefined ? "tg" : jumpForward ? "tg-grammar-jf" : "tg-grammar",
     promptTokens: 1,
     genTokens: n,
     streams: 1,
     sample: async () => {
-      const request: GenerateRequest = grammar === undefined ? base(1, n) : { ...base(1, n), sampling: { doSample: false }, grammar };
+      // Under a grammar end-of-generation stays allowed: the grammar needs it once the JSON is complete.
+      const request: GenerateRequest =
+        grammar === undefined ? base(1, n) : { ...base(1, n), sampling: { doSample: false }, grammar, jumpForward };
       const run = await timedGenerate(engine, request);
       return {
         rate: run.generated / run.totalS,
@@ -277,13 +294,11 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
       };
     },
   });
-  for (const n of genLengths) specs.push(decodeSpec(n, undefined));
+  for (const n of genLengths) specs.push(decodeSpec(n, undefined, false));
   if (grammarOn) {
     const gbnf = jsonSchemaToGbnf(options.jsonSchema ?? DEFAULT_BENCH_SCHEMA).gbnf;
-    for (const n of genLengths) specs.push(decodeSpec(n, { gbnf }));
-    gaps.push(
-      "jump-forward: GenerateRequest has no jumpForward option in src/engine/types.ts yet, so the grammar tests run without it (no tg+json+jf rows)",
-    );
+    for (const n of genLengths) specs.push(decodeSpec(n, { gbnf }, false));
+    if (jumpForwardOn) for (const n of genLengths) specs.push(decodeSpec(n, { gbnf }, true));
   }
   const streamTokens = genLengths[0] ?? 128;
   for (const s of streams) {
@@ -337,7 +352,7 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
       genTokens: spec.genTokens,
       streams: spec.streams,
       tokensPerSecond: meanSd(ss.map((x) => x.rate)),
-      ...(spec.kind === "tg" || spec.kind === "tg-grammar" || spec.kind === "streams" ? { decodeTokensPerSecond: meanSd(decode) } : {}),
+      ...(spec.kind === "tg" || spec.kind === "tg-grammar" || spec.kind === "tg-grammar-jf" || spec.kind === "streams" ? { decodeTokensPerSecond: meanSd(decode) } : {}),
       ...(ttft.length > 0 ? { ttftMs: meanSd(ttft) } : {}),
       ...(rps.length > 0 ? { requestsPerSecond: meanSd(rps) } : {}),
       ...(generated.length > 0 ? { meanGeneratedTokens: generated.reduce((a, b) => a + b, 0) / generated.length } : {}),
@@ -360,7 +375,7 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
       vocabularySize: info.vocabularySize,
     },
     backend,
-    config: { promptLengths, genLengths, repetitions, streams, grammar: grammarOn, ignoreEos, seed, loglik },
+    config: { promptLengths, genLengths, repetitions, streams, grammar: grammarOn, jumpForward: grammarOn && jumpForwardOn, ignoreEos, seed, loglik },
     tests,
     ratios: engineRatios(tests),
     gaps,

@@ -16,7 +16,7 @@ export interface LineSeries {
 
 export interface ChartFrame {
   readonly title: string;
-  /** Width in px. Default 720. */
+  /** Width in px. Default 760. */
   readonly width?: number;
   /** Height in px. Default 420. */
   readonly height?: number;
@@ -47,7 +47,7 @@ export interface BarChartOptions extends ChartFrame {
 /** Colour-blind-safe palette (Okabe–Ito). */
 export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"] as const;
 
-const MARGIN = { top: 48, right: 180, bottom: 56, left: 72 } as const;
+const MARGIN = { top: 48, right: 210, bottom: 56, left: 72 } as const;
 
 /** Escapes text for XML content and attribute values. */
 export function escapeXml(text: string): string {
@@ -88,7 +88,7 @@ export function formatTick(value: number): string {
 }
 
 function frame(options: ChartFrame, body: string[], descr: string): string {
-  const width = options.width ?? 720;
+  const width = options.width ?? 760;
   const height = options.height ?? 420;
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
@@ -134,7 +134,7 @@ function isPowerOfTwo(x: number): boolean {
 
 /** A line chart with markers; every series is drawn in x order. */
 export function lineChart(options: LineChartOptions): string {
-  const width = options.width ?? 720;
+  const width = options.width ?? 760;
   const height = options.height ?? 420;
   const left = MARGIN.left;
   const right = width - MARGIN.right;
@@ -179,7 +179,7 @@ export function lineChart(options: LineChartOptions): string {
 
 /** A grouped bar chart: one group per category, one bar per series, optional error bars. */
 export function barChart(options: BarChartOptions): string {
-  const width = options.width ?? 720;
+  const width = options.width ?? 760;
   const height = options.height ?? 420;
   const left = MARGIN.left;
   const right = width - MARGIN.right;

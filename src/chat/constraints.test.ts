@@ -34,7 +34,7 @@ describe("createGrammarConstraints", () => {
     expect(r.accepts('<tool_call>\n{"name": "get_weather", "arguments": {"city": "x"}}\n</tool_call>')).toBe(false);
   });
 
-  it("json_schema and json_object constrain the reply; auto with tools and plain text do not", () => {
+  it("json_schema and json_object constrain the reply; plain text does not", () => {
     const schema = { type: "object", properties: { answer: { type: "integer" } }, required: ["answer"] };
     const g = build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_schema", name: "a", schema, strict: true }, parallelToolCalls: true });
     const r = GbnfRecognizer.fromText(g!.gbnf);
@@ -43,8 +43,7 @@ describe("createGrammarConstraints", () => {
     expect(r.accepts('{"answer": 42, "extra": 1}')).toBe(false);
     const obj = build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_object" }, parallelToolCalls: true });
     expect(GbnfRecognizer.fromText(obj!.gbnf).accepts('{"x": [1, 2]}')).toBe(true);
-    expect(build({ tools: [weather], toolChoice: { type: "auto" }, responseFormat: { type: "json_object" }, parallelToolCalls: true })).toBeUndefined();
-    expect(build({ tools: [weather], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true })).toBeUndefined();
+    expect(build({ tools: [], toolChoice: { type: "none" }, responseFormat: text, parallelToolCalls: true })).toBeUndefined();
     expect(noConstraints({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_object" }, parallelToolCalls: true })).toBeUndefined();
   });
 
@@ -60,6 +59,43 @@ describe("createGrammarConstraints", () => {
     }
     const badTool = { name: "t2", parameters: bad };
     expect(() => build({ tools: [weather, badTool], toolChoice: { type: "required" }, responseFormat: text, parallelToolCalls: true })).toThrow(
+      expect.objectContaining({ param: "tools[1].function.parameters" }),
+    );
+  });
+
+  it("tool_choice auto: a lazy grammar after <tool_call> (one call without parallel calls)", () => {
+    const g = build({ tools: [weather, time], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true });
+    expect(g?.lazyTriggers).toEqual(["<tool_call>"]);
+    const r = GbnfRecognizer.fromText(g!.gbnf);
+    const body = '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+    expect(r.accepts(body)).toBe(true);
+    expect(r.accepts(`${body}\n<tool_call>${body}`)).toBe(true);
+    expect(r.accepts('\n{"name": "get_weather", "arguments": {"town": "Paris"}}\n</tool_call>')).toBe(false);
+    const single = build({ tools: [weather, time], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: false });
+    expect(GbnfRecognizer.fromText(single!.gbnf).accepts(`${body}\n<tool_call>${body}`)).toBe(false);
+  });
+
+  it("tool_choice auto with a JSON response format: the JSON value or tool calls, from the first token", () => {
+    const schema = { type: "object", properties: { answer: { type: "integer" } }, required: ["answer"] };
+    const g = build({ tools: [weather], toolChoice: { type: "auto" }, responseFormat: { type: "json_schema", name: "a", schema, strict: true }, parallelToolCalls: true });
+    expect(g?.lazyTriggers).toBeUndefined();
+    const r = GbnfRecognizer.fromText(g!.gbnf);
+    expect(r.accepts('{"answer": 42}')).toBe(true);
+    expect(r.accepts('{"answer": "no"}')).toBe(false);
+    expect(r.accepts('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>')).toBe(true);
+    expect(r.accepts("Plain text")).toBe(false);
+    const any = build({ tools: [weather], toolChoice: { type: "auto" }, responseFormat: { type: "json_object" }, parallelToolCalls: true });
+    expect(GbnfRecognizer.fromText(any!.gbnf).accepts('{"x": 1}')).toBe(true);
+  });
+
+  it("tool_choice auto with a schema it cannot enforce: unconstrained (told), or a ChatError when asked", () => {
+    const bad = { name: "bad", parameters: { type: "object", properties: { x: { type: "string", format: "no-such-format" } } } };
+    const told: string[] = [];
+    const lenient = createGrammarConstraints({ onUnconstrained: (m) => told.push(m) });
+    expect(lenient({ tools: [weather, bad], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true })).toBeUndefined();
+    expect(told[0]).toMatch(/tool "bad"/);
+    const strict = createGrammarConstraints({ autoFallback: "error" });
+    expect(() => strict({ tools: [weather, bad], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true })).toThrow(
       expect.objectContaining({ param: "tools[1].function.parameters" }),
     );
   });

@@ -8,6 +8,7 @@
 import type { GrammarConstraint } from "../engine/types.js";
 import { JsonSchemaGrammarError, hermesToolCallGbnf, jsonObjectGbnf, jsonSchemaToGbnf } from "../grammar/index.js";
 import { ChatError } from "./errors.js";
+import { jsonOrToolCallsGrammar, lazyToolCallGrammar } from "./tool-grammars.js";
 import type { ResponseFormat, ToolChoice, ToolDefinition } from "./types.js";
 
 export interface ConstraintInput {
@@ -27,53 +28,86 @@ export type ConstraintBuilder = (input: ConstraintInput) => GrammarConstraint | 
 /** No constrained decoding: `required`/named tool choice and JSON modes rely on the prompt alone. */
 export const noConstraints: ConstraintBuilder = () => undefined;
 
+export interface GrammarConstraintsOptions {
+  /**
+   * `tool_choice: auto` when a tool's schema uses a keyword the grammar cannot enforce:
+   * `"unconstrained"` (the reply is free; arguments are still validated) or `"error"` (a 400 naming
+   * the schema, as for `required`). Default `"unconstrained"` (OpenAI does not promise `auto` calls
+   * match non-strict schemas).
+   */
+  readonly autoFallback?: "unconstrained" | "error";
+  /** Told when `auto` falls back to unconstrained decoding. Default: nothing. */
+  readonly onUnconstrained?: (reason: string) => void;
+}
+
 /**
- * Grammar constraints from `src/grammar/` (JSON Schema → GBNF):
+ * Grammar constraints from `src/grammar/` (JSON Schema → GBNF), built by `tool-grammars.ts`:
  * - `tool_choice: required` → one or more Hermes tool calls (exactly one when `parallel_tool_calls` is false);
  * - `tool_choice: {function}` → exactly one call of that function;
- * - `response_format: json_object` / `json_schema` → a JSON value of the schema (`strict` → no undeclared keys),
- *   unless tools are offered under `auto` (the model must stay free to call them);
- * - `tool_choice: auto` is unconstrained (a lazy grammar for strict tools is not wired yet).
+ * - `tool_choice: auto` with tools → a LAZY grammar: free text until `<tool_call>`, then only
+ *   well-formed calls of declared tools with valid arguments (one when `parallel_tool_calls` is false);
+ *   with `response_format` json as well → an eager grammar: the JSON value or tool calls;
+ * - `response_format: json_object` / `json_schema` → a JSON value of the schema (`strict` → no undeclared keys).
  *
- * A schema the converter cannot enforce is a 400 naming it (fail closed, never unconstrained).
+ * A schema the converter cannot enforce is a 400 naming it (fail closed), except under `auto`
+ * (see {@link GrammarConstraintsOptions.autoFallback}).
  */
-export function createGrammarConstraints(): ConstraintBuilder {
+export function createGrammarConstraints(options: GrammarConstraintsOptions = {}): ConstraintBuilder {
   return (input) => {
     const { toolChoice, tools, responseFormat } = input;
+    const specs = (list: readonly ToolDefinition[]) => list.map((t) => ({ name: t.name, ...(t.parameters === undefined ? {} : { parameters: t.parameters }) }));
+    const toolError = (error: JsonSchemaGrammarError): ChatError => {
+      const index = tools.findIndex((t) => error.message.startsWith(`tool ${JSON.stringify(t.name)}:`));
+      return new ChatError(`Cannot enforce the tool parameters schema: ${describe(error)}`, "unsupported", index >= 0 ? `tools[${index}].function.parameters` : "tools", {
+        cause: error,
+      });
+    };
     if (toolChoice.type === "required" || toolChoice.type === "function") {
       const chosen = toolChoice.type === "function" ? tools.filter((t) => t.name === toolChoice.name) : tools;
       try {
-        const { gbnf } = hermesToolCallGbnf(
-          chosen.map((t) => ({ name: t.name, ...(t.parameters === undefined ? {} : { parameters: t.parameters }) })),
-          {
-            minCalls: 1,
-            maxCalls: toolChoice.type === "function" || !input.parallelToolCalls ? 1 : Infinity,
-            strict: chosen.every((t) => t.strict === true),
-          },
-        );
+        const { gbnf } = hermesToolCallGbnf(specs(chosen), {
+          minCalls: 1,
+          maxCalls: toolChoice.type === "function" || !input.parallelToolCalls ? 1 : Infinity,
+          strict: chosen.every((t) => t.strict === true),
+        });
         return { gbnf };
       } catch (error) {
         if (!(error instanceof JsonSchemaGrammarError)) throw error;
-        const index = tools.findIndex((t) => error.message.startsWith(`tool ${JSON.stringify(t.name)}:`));
-        throw new ChatError(
-          `Cannot enforce the tool parameters schema: ${describe(error)}`,
-          "unsupported",
-          index >= 0 ? `tools[${index}].function.parameters` : "tools",
-          { cause: error },
-        );
+        throw toolError(error);
       }
     }
-    if (responseFormat.type === "text" || (tools.length > 0 && toolChoice.type === "auto")) return undefined;
+    if (toolChoice.type === "auto" && tools.length > 0) {
+      const callOptions = { maxCalls: input.parallelToolCalls ? Infinity : 1, strict: tools.every((t) => t.strict === true) };
+      try {
+        if (responseFormat.type === "text") return lazyToolCallGrammar(specs(tools), callOptions);
+        return jsonOrToolCallsGrammar(responseFormat.type === "json_schema" ? responseFormat.schema : undefined, specs(tools), {
+          ...callOptions,
+          jsonStrict: responseFormat.type === "json_schema" && responseFormat.strict,
+        });
+      } catch (error) {
+        if (!(error instanceof JsonSchemaGrammarError)) throw error;
+        const isToolError = tools.some((t) => error.message.startsWith(`tool ${JSON.stringify(t.name)}:`));
+        if (!isToolError) throw responseFormatError(error);
+        if (options.autoFallback === "error") throw toolError(error);
+        options.onUnconstrained?.(`tool_choice auto is unconstrained: ${error.message}`);
+        return undefined;
+      }
+    }
+    if (responseFormat.type === "text") return undefined;
     try {
       if (responseFormat.type === "json_object") return { gbnf: jsonObjectGbnf().gbnf };
       return { gbnf: jsonSchemaToGbnf(responseFormat.schema, { strict: responseFormat.strict }).gbnf };
     } catch (error) {
       if (!(error instanceof JsonSchemaGrammarError)) throw error;
-      throw new ChatError(`Cannot enforce response_format.json_schema: ${describe(error)}`, "unsupported", "response_format.json_schema.schema", {
-        cause: error,
-      });
+      throw responseFormatError(error);
     }
   };
+}
+
+function responseFormatError(error: JsonSchemaGrammarError): ChatError {
+  return new ChatError(`Cannot enforce response_format.json_schema: ${describe(error)}`, "unsupported", "response_format.json_schema.schema", {
+    cause: error,
+  });
 }
 
 function describe(error: JsonSchemaGrammarError): string {

@@ -144,4 +144,48 @@ describe("ChatService", () => {
     expect(r.logprobs?.[0]?.top).toHaveLength(2);
     expect(r.logprobs?.[0]?.logprob).toBeLessThan(0);
   });
+
+  it("validates completed tool calls against their parameters and reports failures after the call", async () => {
+    const bad = '<tool_call>\n{"name": "get_weather", "arguments": {"town": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "nope", "arguments": {}}\n</tool_call>';
+    const chat = service((p) => (p.includes("<tools>") ? `${CALL}\n${bad}` : undefined));
+    const out = await events(chat, { messages: [{ role: "user", content: "x" }], tools: [weather] });
+    const failures = out.filter((e) => e.type === "validation-error");
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatchObject({ target: "tool-call", index: 1, name: "get_weather", message: expect.stringContaining("must have required property 'city'") });
+    expect((failures[0] as { issues: readonly unknown[] }).issues.length).toBeGreaterThan(0);
+    expect(failures[1]).toMatchObject({ target: "tool-call", index: 2, name: "nope", message: 'unknown tool "nope"' });
+    // each failure follows its call's end
+    const kinds = out.map((e) => e.type);
+    expect(kinds.indexOf("validation-error")).toBe(kinds.indexOf("tool-call-end", kinds.indexOf("tool-call-end") + 1) + 1);
+    const result = await collectChat(chat.stream(await chat.prepare({ messages: [{ role: "user", content: "x" }], tools: [weather] })));
+    expect(result.toolCalls).toHaveLength(3);
+    expect(result.validationErrors?.map((f) => f.index)).toEqual([1, 2]);
+  });
+
+  it("validates JSON-mode answers against response_format; a valid answer has no validation errors", async () => {
+    const schema = { type: "object", properties: { n: { type: "integer" } }, required: ["n"] };
+    const reply = { current: '{"n": "one"}' };
+    const chat = service(() => reply.current);
+    const ask = async (responseFormat: ChatRequest["responseFormat"]) =>
+      chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], ...(responseFormat === undefined ? {} : { responseFormat }) }));
+    const invalid = await ask({ type: "json_schema", name: "n", schema, strict: false });
+    expect(invalid.validationErrors).toEqual([
+      expect.objectContaining({ target: "response", message: expect.stringContaining("/n must be integer") }),
+    ]);
+    reply.current = '{"n": 1}';
+    expect((await ask({ type: "json_schema", name: "n", schema, strict: false })).validationErrors).toBeUndefined();
+    reply.current = "not json";
+    expect((await ask({ type: "json_object" })).validationErrors).toEqual([{ target: "response", message: "the answer is not JSON", issues: [] }]);
+    reply.current = "[1]";
+    expect((await ask({ type: "json_object" })).validationErrors?.[0]?.message).toContain("must be object");
+    expect((await ask(undefined)).validationErrors).toBeUndefined();
+  });
+
+  it("validate: false turns validation off", async () => {
+    const engine = createMockEngine({ script: () => '<tool_call>\n{"name": "get_weather", "arguments": {}}\n</tool_call>' });
+    const chat = new ChatService({ engine, format: createHermesChatFormat(), validate: false });
+    const result = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], tools: [weather] }));
+    expect(result.toolCalls).toHaveLength(1);
+    expect(result.validationErrors).toBeUndefined();
+  });
 });

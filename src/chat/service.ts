@@ -13,9 +13,11 @@ import { noConstraints, type ConstraintBuilder } from "./constraints.js";
 import { ChatError } from "./errors.js";
 import type { ChatFormat, ToolCallParserEvent, ToolCallStreamParser } from "./format.js";
 import { randomId } from "./ids.js";
+import { JsonValidator, formatIssues, InvalidSchemaError, type ValidationResult } from "./validate.js";
 import type {
   ChatEvent,
   ChatFinishReason,
+  ChatValidationError,
   ChatRequest,
   ChatResult,
   ChatToolCall,
@@ -32,6 +34,11 @@ export interface ChatServiceOptions {
   readonly constraints?: ConstraintBuilder;
   /** Tool-call ids. Default `call_` + 24 random alphanumerics. */
   readonly createToolCallId?: () => string;
+  /**
+   * Validate completed tool calls against their `parameters` and JSON-mode answers against
+   * `response_format` with ajv, emitting `validation-error` events. Default true.
+   */
+  readonly validate?: boolean;
 }
 
 /** A validated, rendered and tokenized chat request, ready to generate (possibly several times, for `n`). */
@@ -57,12 +64,14 @@ export class ChatService {
   readonly format: ChatFormat;
   readonly #constraints: ConstraintBuilder;
   readonly #createToolCallId: () => string;
+  readonly #validate: boolean;
 
   constructor(options: ChatServiceOptions) {
     this.engine = options.engine;
     this.format = options.format;
     this.#constraints = options.constraints ?? noConstraints;
     this.#createToolCallId = options.createToolCallId ?? (() => randomId("call_"));
+    this.#validate = options.validate ?? true;
   }
 
   /** Render the prompt of a request without tokenizing it (for `/apply-template`). */
@@ -105,8 +114,36 @@ export class ChatService {
     };
   }
 
-  /** Stream one generation of a prepared request. */
+  /**
+   * Stream one generation of a prepared request. Completed tool calls and JSON-mode answers are
+   * validated (ajv) unless the service was created with `validate: false`; failures are
+   * `validation-error` events.
+   */
   async *stream(prepared: PreparedChat, options: ChatRunOptions = {}): AsyncGenerator<ChatEvent, void, undefined> {
+    if (!this.#validate) {
+      yield* this.#generate(prepared, options);
+      return;
+    }
+    const responseFormat = prepared.request.responseFormat ?? { type: "text" as const };
+    const tools = new Map(prepared.tools.map((t) => [t.name, t]));
+    let content = "";
+    let calls = 0;
+    for await (const event of this.#generate(prepared, options)) {
+      if (event.type === "finish" && responseFormat.type !== "text" && calls === 0 && event.reason !== "abort") {
+        const failure = validateResponse(content, responseFormat);
+        if (failure !== undefined) yield { type: "validation-error", ...failure };
+      }
+      yield event;
+      if (event.type === "text-delta") content += event.text;
+      else if (event.type === "tool-call-end") {
+        calls++;
+        const failure = validateToolCall(event, tools.get(event.name));
+        if (failure !== undefined) yield { type: "validation-error", ...failure };
+      }
+    }
+  }
+
+  async *#generate(prepared: PreparedChat, options: ChatRunOptions): AsyncGenerator<ChatEvent, void, undefined> {
     const { request } = prepared;
     const cutAfterFirstCall = request.parallelToolCalls === false;
     const wantLogprobs = request.logprobs === true || (request.topLogprobs ?? 0) > 0;
@@ -325,6 +362,7 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
   const logprobs: GeneratedToken[] = [];
   let sawLogprobs = false;
   let toolCallError: { kind: string; raw: string } | undefined;
+  const validationErrors: ChatValidationError[] = [];
   for await (const event of events) {
     switch (event.type) {
       case "generation-start":
@@ -344,6 +382,11 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
       case "tool-call-error":
         toolCallError ??= { kind: event.kind, raw: event.raw };
         break;
+      case "validation-error": {
+        const { type: _type, ...failure } = event;
+        validationErrors.push(failure);
+        break;
+      }
       case "finish":
         return {
           content: calls.length > 0 ? content.trim() : content,
@@ -352,10 +395,57 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
           usage: event.usage,
           ...(sawLogprobs ? { logprobs } : {}),
           ...(toolCallError === undefined ? {} : { toolCallError }),
+          ...(validationErrors.length === 0 ? {} : { validationErrors }),
         };
       default:
         event satisfies never;
     }
   }
   throw new Error("chat stream ended without a finish event");
+}
+
+const validator = new JsonValidator();
+
+function check(schema: unknown, value: unknown): ValidationResult | { readonly schemaError: string } {
+  try {
+    return validator.validate(schema, value);
+  } catch (error) {
+    if (error instanceof InvalidSchemaError) return { schemaError: error.message };
+    throw error;
+  }
+}
+
+/** A completed call against its tool's `parameters` (a tool without parameters takes any object). */
+function validateToolCall(
+  call: { readonly index: number; readonly id: string; readonly name: string; readonly arguments: string },
+  tool: ToolDefinition | undefined,
+): ChatValidationError | undefined {
+  const where = { target: "tool-call" as const, index: call.index, id: call.id, name: call.name };
+  if (tool === undefined) return { ...where, message: `unknown tool ${JSON.stringify(call.name)}`, issues: [] };
+  if (tool.parameters === undefined) return undefined;
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments);
+  } catch {
+    return { ...where, message: "the arguments are not JSON", issues: [] };
+  }
+  const result = check(tool.parameters, args);
+  if ("schemaError" in result) return { ...where, message: `the parameters schema cannot be checked: ${result.schemaError}`, issues: [] };
+  if (result.valid) return undefined;
+  return { ...where, message: `invalid arguments: ${formatIssues(result.issues)}`, issues: result.issues };
+}
+
+/** A JSON-mode answer: JSON (strict), an object for `json_object`, valid against the schema for `json_schema`. */
+function validateResponse(content: string, format: Exclude<ResponseFormat, { type: "text" }>): ChatValidationError | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(content);
+  } catch {
+    return { target: "response", message: "the answer is not JSON", issues: [] };
+  }
+  const schema = format.type === "json_schema" ? format.schema : { type: "object" };
+  const result = check(schema, value);
+  if ("schemaError" in result) return { target: "response", message: `the response schema cannot be checked: ${result.schemaError}`, issues: [] };
+  if (result.valid) return undefined;
+  return { target: "response", message: `the answer does not match the schema: ${formatIssues(result.issues)}`, issues: result.issues };
 }

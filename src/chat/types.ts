@@ -83,6 +83,12 @@ export type ChatEvent =
   | { readonly type: "logprobs"; readonly tokens: readonly GeneratedToken[] }
   /** A `<tool_call>` block that failed to parse; its raw text stays in the content (policy P5). */
   | { readonly type: "tool-call-error"; readonly kind: string; readonly raw: string }
+  /**
+   * A completed tool call whose arguments fail its `parameters` schema (or names no declared tool), or a
+   * JSON-mode answer that is not JSON valid against `response_format` (ajv). Reported, never hidden:
+   * it follows the call's `tool-call-end`, or comes before `finish` for the answer.
+   */
+  | ({ readonly type: "validation-error" } & ChatValidationError)
   | {
       readonly type: "finish";
       readonly reason: ChatFinishReason;
@@ -90,6 +96,20 @@ export type ChatEvent =
       readonly engineReason: FinishReason;
       readonly usage: Usage;
     };
+
+/** A validation failure (see the `validation-error` {@link ChatEvent}). */
+export interface ChatValidationError {
+  /** `tool-call`: a call's arguments (or its name); `response`: the JSON-mode answer. */
+  readonly target: "tool-call" | "response";
+  /** The call (target `tool-call`): its OpenAI index, id and name. */
+  readonly index?: number;
+  readonly id?: string;
+  readonly name?: string;
+  /** Readable summary, e.g. `/city must be string`. */
+  readonly message: string;
+  /** ajv issues (empty when the text is not JSON or the tool is unknown). */
+  readonly issues: readonly { readonly path: string; readonly keyword: string; readonly message: string }[];
+}
 
 /** A whole chat completion, accumulated from {@link ChatEvent}s. */
 export interface ChatResult {
@@ -101,4 +121,6 @@ export interface ChatResult {
   readonly logprobs?: readonly GeneratedToken[];
   /** First tool-call parse error, if any block failed. */
   readonly toolCallError?: { readonly kind: string; readonly raw: string };
+  /** Validation failures of tool arguments or of the JSON answer, in order (absent when none). */
+  readonly validationErrors?: readonly ChatValidationError[];
 }

@@ -149,6 +149,7 @@ export interface BenchEngineFlags extends ModelFlags {
   repetitions: number;
   streams: number[];
   grammar: boolean;
+  jumpForward: boolean;
   jsonSchema?: string;
   loglik: boolean;
   loglikRequests: number;
@@ -176,6 +177,7 @@ export async function runBenchEngineCommand(
     repetitions: flags.repetitions,
     streams: flags.streams,
     grammar: flags.grammar,
+    jumpForward: flags.jumpForward,
     ...(jsonSchema !== undefined ? { jsonSchema } : {}),
     loglik: flags.loglik ? { requests: flags.loglikRequests, context: flags.loglikContext, continuation: flags.loglikContinuation } : null,
     ignoreEos: flags.ignoreEos,
@@ -232,9 +234,9 @@ export async function runBenchEngineCommand(
         const c = level.concurrency;
         // End to end: the server's output tok/s (its prompts are prefilled too, through HTTP and the chat template).
         if (t.tokensPerSecond.mean > 0) ratios[`server ${c} / engine streams ${c} (output tok/s)`] = level.metrics.outputThroughput / t.tokensPerSecond.mean;
-        // Decode only: c streams at the server's mean TPOT vs the engine's summed per-stream decode rate.
+        // Decode only, single stream: 1 / mean TPOT through the server vs the engine's decode rate (first token excluded).
         const engineDecode = t.decodeTokensPerSecond?.mean ?? 0;
-        if (engineDecode > 0 && level.metrics.tpotMs.mean > 0) ratios[`server ${c} / engine streams ${c} (decode, c/TPOT)`] = (c * 1000) / level.metrics.tpotMs.mean / engineDecode;
+        if (c === 1 && engineDecode > 0 && level.metrics.tpotMs.mean > 0) ratios["server 1 / engine streams 1 (decode, 1/TPOT)"] = 1000 / level.metrics.tpotMs.mean / engineDecode;
       }
       Object.assign(report, { ratios, server });
     }
@@ -293,13 +295,14 @@ export function register(program: Command): void {
 
   const engine = bench
     .command("engine")
-    .description("Engine throughput like llama-bench: prefill (pp) and decode (tg) tok/s, JSON-schema grammar, N concurrent streams, loglik req/s");
+    .description("Engine throughput like llama-bench: prefill (pp) and decode (tg) tok/s, JSON-schema grammar with and without jump-forward, N concurrent streams, loglik req/s");
   addModelOptions(engine)
     .option("-p, --prompt-lengths <list>", "prefill test prompt lengths", parseIntList, [512])
     .option("-n, --gen-lengths <list>", "decode test generation lengths", parseIntList, [128])
     .option("-r, --repetitions <n>", "repetitions per test (mean ± sd)", parsePositiveInt, 5)
     .option("--streams <list>", "concurrent streams for aggregate decode tok/s (the context gets max(streams) sequences)", parseIntList, [1])
     .option("--no-grammar", "skip the JSON-schema grammar decode tests")
+    .option("--no-jump-forward", "skip the grammar tests with jump-forward decoding (tg+json+jf)")
     .option("--json-schema <file>", "schema of the grammar tests (default: an array of {name, age, tags} objects)")
     .option("--no-loglik", "skip the log-likelihood test")
     .option("--loglik-requests <n>", "loglik requests per call", parsePositiveInt, 32)

@@ -179,6 +179,7 @@ export class LlamaCppEngine implements Engine {
   readonly #markerTexts: readonly string[];
   #disposed = false;
   #active = new Set<Promise<unknown>>();
+  #forcedTokens = 0;
 
   /** @internal Use {@link createLlamaCppEngine}. */
   constructor(llama: Llama, model: LlamaModel, context: LlamaContext, source: string, path: string) {
@@ -242,6 +243,11 @@ export class LlamaCppEngine implements Engine {
     if (pieces.length === 1) return raw(text, index === 0);
     return pieces.flatMap((piece, i) => raw(piece, index === 0 && i === 0));
   };
+
+  /** Tokens appended by jump-forward decoding (not sampled) since the engine was created (diagnostics, benchmarks). */
+  get forcedTokenCount(): number {
+    return this.#forcedTokens;
+  }
 
   /** USER_DEFINED token texts guarded in plain prompt parts (for tests and diagnostics). */
   get guardedTokenTexts(): readonly string[] {
@@ -371,6 +377,7 @@ export class LlamaCppEngine implements Engine {
           control.accept(token);
           out.push(token);
         }
+        this.#forcedTokens += out.length;
         return out;
       };
       /** Record injected tokens; returns a finish reason when one ends generation. */

@@ -78,3 +78,26 @@ describe("toChatCompletion", () => {
     expect(body.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 });
   });
 });
+
+describe("validation errors on the wire", () => {
+  const failure = { target: "tool-call" as const, index: 0, id: "call_a", name: "get_weather", message: "invalid arguments: /city must be string", issues: [{ path: "/city", keyword: "type", message: "/city must be string" }] };
+
+  it("a streamed choice carries its validation errors on its finish chunk only", () => {
+    const enc = new ChatChunkEncoder({ id: "x", created: 1, model: "m", includeUsage: false });
+    expect(enc.encode(0, { type: "validation-error", ...failure })).toBe("");
+    const [other] = parse(enc.encode(1, { type: "finish", reason: "stop", engineReason: "stop", usage })) as Array<Record<string, any>>;
+    expect(other!.choices[0].validation_errors).toBeUndefined();
+    const [finish] = parse(enc.encode(0, { type: "finish", reason: "tool_calls", engineReason: "stop", usage })) as Array<Record<string, any>>;
+    expect(finish!.choices[0].validation_errors).toEqual([{ ...failure, target: "tool_call" }]);
+    const [again] = parse(enc.encode(0, { type: "finish", reason: "stop", engineReason: "stop", usage })) as Array<Record<string, any>>;
+    expect(again!.choices[0].validation_errors).toBeUndefined();
+  });
+
+  it("a whole completion carries them on the choice; absent when none", () => {
+    const base = { content: "", toolCalls: [{ id: "call_a", name: "get_weather", arguments: '{"city": 1}' }], finishReason: "tool_calls" as const, usage };
+    const body = toChatCompletion({ id: "c", created: 1, model: "m" }, [{ ...base, validationErrors: [failure] }, base]) as { choices: Array<Record<string, unknown>> };
+    expect(body.choices[0]!.validation_errors).toEqual([{ ...failure, target: "tool_call" }]);
+    expect(body.choices[1]).not.toHaveProperty("validation_errors");
+  });
+});
+

@@ -4,7 +4,7 @@
  * `created`), so it is tested in isolation.
  */
 import type { GeneratedToken, Usage } from "../../engine/types.js";
-import type { ChatEvent, ChatFinishReason, ChatResult } from "../../chat/types.js";
+import type { ChatEvent, ChatFinishReason, ChatResult, ChatValidationError } from "../../chat/types.js";
 import { encodeSseData } from "../sse.js";
 
 export type OpenAIFinishReason = "stop" | "length" | "tool_calls";
@@ -36,6 +36,22 @@ export function sumUsage(usages: readonly Usage[]): Usage {
     cachedPromptTokens = Math.max(cachedPromptTokens, u.cachedPromptTokens);
   }
   return { promptTokens, completionTokens, cachedPromptTokens };
+}
+
+/**
+ * A validation failure on the wire (a Talaria extension field on the choice, `validation_errors`):
+ * `{target: "tool_call" | "response", index?, id?, name?, message, issues: [{path, keyword, message}]}`.
+ * OpenAI clients ignore unknown fields; it is present only when something failed.
+ */
+export function toOpenAIValidationError(failure: ChatValidationError): Record<string, unknown> {
+  return {
+    target: failure.target === "tool-call" ? "tool_call" : "response",
+    ...(failure.index === undefined ? {} : { index: failure.index }),
+    ...(failure.id === undefined ? {} : { id: failure.id }),
+    ...(failure.name === undefined ? {} : { name: failure.name }),
+    message: failure.message,
+    issues: failure.issues,
+  };
 }
 
 /** `abort` never reaches a client (it is gone, or the timeout error is sent instead). */
@@ -80,6 +96,8 @@ export interface ChatChunkEncoderOptions {
 export class ChatChunkEncoder {
   readonly #options: ChatChunkEncoderOptions;
   readonly #pendingLogprobs = new Map<number, GeneratedToken[]>();
+  /** Validation failures per choice, sent with the choice's finish chunk (`validation_errors`, a Talaria extension). */
+  readonly #validationErrors = new Map<number, ChatValidationError[]>();
   readonly #prefix: string;
 
   constructor(options: ChatChunkEncoderOptions) {
@@ -108,14 +126,24 @@ export class ChatChunkEncoder {
       case "tool-call-end":
       case "tool-call-error":
         return "";
+      case "validation-error": {
+        const { type: _type, ...failure } = event;
+        const list = this.#validationErrors.get(choice);
+        if (list === undefined) this.#validationErrors.set(choice, [failure]);
+        else list.push(failure);
+        return "";
+      }
       case "logprobs": {
         const pending = this.#pendingLogprobs.get(choice);
         if (pending === undefined) this.#pendingLogprobs.set(choice, [...event.tokens]);
         else pending.push(...event.tokens);
         return "";
       }
-      case "finish":
-        return this.#chunk(choice, {}, toOpenAIFinishReason(event.reason));
+      case "finish": {
+        const failures = this.#validationErrors.get(choice);
+        this.#validationErrors.delete(choice);
+        return this.#chunk(choice, {}, toOpenAIFinishReason(event.reason), failures);
+      }
       default:
         event satisfies never;
         return "";
@@ -128,7 +156,7 @@ export class ChatChunkEncoder {
     return `data: ${this.#prefix}],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n`;
   }
 
-  #chunk(choice: number, delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null): string {
+  #chunk(choice: number, delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null, validationErrors?: readonly ChatValidationError[]): string {
     const pending = this.#pendingLogprobs.get(choice);
     let logprobs = "null";
     if (pending !== undefined && pending.length > 0) {
@@ -136,9 +164,10 @@ export class ChatChunkEncoder {
       this.#pendingLogprobs.delete(choice);
     }
     const usage = this.#options.includeUsage ? ',"usage":null' : "";
+    const failures = validationErrors === undefined || validationErrors.length === 0 ? "" : `,"validation_errors":${JSON.stringify(validationErrors.map(toOpenAIValidationError))}`;
     return (
       `data: ${this.#prefix}{"index":${choice},"delta":${JSON.stringify(delta)},"logprobs":${logprobs},` +
-      `"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}}]${usage}}\n\n`
+      `"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}${failures}}]${usage}}\n\n`
     );
   }
 }
@@ -180,6 +209,7 @@ export function toChatCompletion(meta: ChatCompletionMeta, results: readonly Cha
       },
       logprobs: r.logprobs === undefined ? null : { content: toOpenAILogprobs(r.logprobs) },
       finish_reason: toOpenAIFinishReason(r.finishReason),
+      ...(r.validationErrors === undefined || r.validationErrors.length === 0 ? {} : { validation_errors: r.validationErrors.map(toOpenAIValidationError) }),
     })),
     usage: toOpenAIUsage(sumUsage(results.map((r) => r.usage))),
   };
