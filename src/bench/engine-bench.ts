@@ -109,8 +109,6 @@ export interface EngineBenchReport {
   readonly tests: readonly EngineTestResult[];
   /** Ratios derived from the tests (see {@link engineRatios}). */
   readonly ratios: Readonly<Record<string, number>>;
-  /** What could not be measured, and why. */
-  readonly gaps: readonly string[];
 }
 
 export class EngineBenchError extends Error {
@@ -231,7 +229,6 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
   const prompt = (length: number): TokenId[] => randomTokens(seedCounter++, length, vocab, exclude);
   const base = (p: number, maxTokens: number): GenerateRequest => ({ prompt: prompt(p), maxTokens, sampling, ...(signal !== undefined ? { signal } : {}) });
   const tests: EngineTestResult[] = [];
-  const gaps: string[] = [];
   const checkAbort = (): void => {
     if (signal?.aborted === true) throw new EngineBenchError("aborted");
   };
@@ -378,6 +375,5 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
     config: { promptLengths, genLengths, repetitions, streams, grammar: grammarOn, jumpForward: grammarOn && jumpForwardOn, ignoreEos, seed, loglik },
     tests,
     ratios: engineRatios(tests),
-    gaps,
   };
 }

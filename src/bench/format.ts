@@ -67,6 +67,5 @@ export function formatEngineReport(report: EngineBenchReport): string {
   }
   const ratios = Object.entries(report.ratios);
   if (ratios.length > 0) lines.push("", ...ratios.map(([k, v]) => `ratio ${k}: ${f(v, 3)}`));
-  if (report.gaps.length > 0) lines.push("", ...report.gaps.map((g) => `not measured: ${g}`));
   return lines.join("\n");
 }
