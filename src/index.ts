@@ -32,12 +32,14 @@ export type {
   ChatFinishReason,
   ChatEvent,
   ChatResult,
+  ChatValidationError,
 } from "./chat/types.js";
 export { ChatError } from "./chat/errors.js";
 export { createHermesChatFormat, type HermesChatFormatOptions } from "./chat/hermes-format.js";
-export { createGrammarConstraints, noConstraints, type ConstraintBuilder, type ConstraintInput } from "./chat/constraints.js";
+export { createGrammarConstraints, noConstraints, type ConstraintBuilder, type ConstraintInput, type GrammarConstraintsOptions } from "./chat/constraints.js";
 export { prepareCompletion, streamCompletion, type CompletionRequest, type CompletionEvent } from "./chat/completion.js";
 export { startServer, type RunningServer, type TalariaServerOptions } from "./server/server.js";
 export { createTalariaApp, type TalariaApp, type TalariaAppOptions, type ServerBackend } from "./server/app.js";
 export { ApiError, toApiError } from "./server/errors.js";
 export * from "./eval/index.js";
+export * from "./agent/index.js";

@@ -15,8 +15,8 @@ export {
   type AgentToolChoice,
   type ToolErrorKind,
 } from "./loop.js";
-export { generateJson, extractJson, type JsonModeOptions, type JsonModeResult } from "./json-mode.js";
-export { lazyToolCallGrammar, forcedToolCallGrammar, jsonModeGrammar, TOOL_CALL_TRIGGER, type LazyToolCallGrammarOptions, type ForcedToolCallGrammarOptions } from "./grammars.js";
+export { generateJson, extractJsonAnswer, type JsonModeOptions, type JsonModeResult } from "./json-mode.js";
+export { lazyToolCallGrammar, forcedToolCallGrammar, jsonModeGrammar, jsonOrToolCallsGrammar, TOOL_CALL_TRIGGER, type LazyToolCallGrammarOptions, type ForcedToolCallGrammarOptions } from "./grammars.js";
 export { createToolConstraints, type ToolConstraintOptions } from "./constraints.js";
 export { JsonValidator, InvalidSchemaError, formatIssues, type ValidationIssue, type ValidationResult } from "./validate.js";
 export { loadToolsModule, toolsFromModule, ToolsModuleError } from "./load-tools.js";

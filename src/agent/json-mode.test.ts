@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { createMockEngine } from "../engine/mock/mock-engine.js";
-import { extractJson, generateJson } from "./json-mode.js";
+import { extractJsonAnswer, generateJson } from "./json-mode.js";
 
 const schema = { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } }, required: ["name", "age"] };
 
-describe("extractJson", () => {
+describe("extractJsonAnswer", () => {
   it("reads JSON, a Python literal, or a ```json fence", () => {
-    expect(extractJson(' {"a": 1} ')).toEqual({ ok: true, value: { a: 1 } });
-    expect(extractJson("{'a': True}")).toEqual({ ok: true, value: { a: true } });
-    expect(extractJson('Here:\n```json\n{"a": 2}\n```\nDone')).toEqual({ ok: true, value: { a: 2 } });
-    expect(extractJson("no json here")).toEqual({ ok: false });
-    expect(extractJson("")).toEqual({ ok: false });
+    expect(extractJsonAnswer(' {"a": 1} ')).toEqual({ ok: true, value: { a: 1 } });
+    expect(extractJsonAnswer("{'a': True}")).toEqual({ ok: true, value: { a: true } });
+    expect(extractJsonAnswer('Here:\n```json\n{"a": 2}\n```\nDone')).toEqual({ ok: true, value: { a: 2 } });
+    expect(extractJsonAnswer("no json here")).toEqual({ ok: false });
+    expect(extractJsonAnswer("")).toEqual({ ok: false });
   });
 });
 

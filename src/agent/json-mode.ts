@@ -59,7 +59,7 @@ export type JsonModeResult =
 const FENCE = /```(?:json)?\s*\n([\s\S]*?)\n?```/;
 
 /** The JSON value in a model answer: the whole text, else a ```json fence; JSON first, then a Python literal (as jsonmode.py). */
-export function extractJson(text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } {
+export function extractJsonAnswer(text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } {
   const candidates = [text.trim()];
   const fenced = FENCE.exec(text);
   if (fenced?.[1] !== undefined) candidates.push(fenced[1].trim());
@@ -114,7 +114,7 @@ export async function generateJson(options: JsonModeOptions): Promise<JsonModeRe
     };
     const text = result.content;
     const common = { text, attempts: attempt, finishReason: result.finishReason, usage };
-    const parsed = extractJson(text);
+    const parsed = extractJsonAnswer(text);
     let failure: JsonModeResult;
     if (!parsed.ok) {
       failure = { valid: false, error: result.finishReason === "length" ? "the answer was cut by maxTokens before the JSON was complete" : "the answer is not JSON", ...common };
