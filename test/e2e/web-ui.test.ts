@@ -57,13 +57,10 @@ afterAll(async () => {
   if (webRoot !== undefined) await rm(path.dirname(webRoot), { recursive: true, force: true });
 });
 
-/** Skip (with the reason) when the server does not serve the UI at `/`. */
-function requireUi(ctx: TestContext, talaria: Talaria | undefined): asserts talaria is Talaria {
-  ctx.skip(
-    talaria !== undefined && !talaria.servesUi,
-    "the server does not serve the web UI at / yet: src/server/app.ts must call mountWebUi(app) from src/server/static.ts before its auth middleware",
-  );
+/** The server must serve the web UI at `/` (mounted before its auth middleware). */
+function requireUi(_ctx: TestContext, talaria: Talaria | undefined): asserts talaria is Talaria {
   if (talaria === undefined) throw new Error("server did not start");
+  if (!talaria.servesUi) throw new Error("the server does not serve the web UI at /: src/server/app.ts must mount it");
 }
 
 function message(page: BrowserSession["page"]) {
