@@ -43,3 +43,4 @@ export { createTalariaApp, type TalariaApp, type TalariaAppOptions, type ServerB
 export { ApiError, toApiError } from "./server/errors.js";
 export * from "./eval/index.js";
 export * from "./agent/index.js";
+export * as bench from "./bench/index.js";

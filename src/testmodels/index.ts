@@ -31,7 +31,7 @@ export {
   type TestModelQuant,
 } from "./options.js";
 export { TestModelError, tokenizeWithSpecials } from "./vocab.js";
-export { CHATML_TEMPLATE, readToolUseTemplate, toolUseTemplatePath } from "./templates.js";
+export { CHATML_TEMPLATE, readToolUseTemplate } from "./templates.js";
 export { compileScript, type CompiledScript } from "./scripted-model.js";
 
 /** Directory of the cache: `os.tmpdir()/talaria-test-models`. */
