@@ -3,17 +3,10 @@
  * about one Llama 3 token), and seeded random token ids for engine prompts (as llama-bench does).
  */
 
+import { mulberry32 } from "../util/random.js";
+
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Common English words that are single tokens (with their leading space) in the Llama 3 vocabulary. */
 export const PROMPT_WORDS: readonly string[] = (

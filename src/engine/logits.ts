@@ -104,17 +104,7 @@ export function biasToLogitDelta(value: number): number {
   return value <= -100 ? -Infinity : value;
 }
 
-/** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../util/random.js";
 
 export interface TokenHistory {
   /** Prompt + generated tokens (repetition penalty, HF semantics). */

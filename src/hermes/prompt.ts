@@ -13,19 +13,10 @@ import { getProfile, HERMES_PROFILES, type HermesProfile, type HermesProfileId }
 import { jsonString, pyJsonDumps } from "./python-json.js";
 import { normalizeTools, toOpenAITool, type JsonSchema, type ToolDefinition, type ToolInput } from "./tools.js";
 
-export const IM_START = "<|im_start|>";
-export const IM_END = "<|im_end|>";
+export { IM_START, IM_END } from "../prompt/markers.js";
+import { IM_START, IM_END } from "../prompt/markers.js";
 /** Every Hermes marker that is a single added token in Hermes 2 Pro / Hermes 3 vocabularies. */
-export const HERMES_MARKERS = [
-  IM_START,
-  IM_END,
-  "<tools>",
-  "</tools>",
-  "<tool_call>",
-  "</tool_call>",
-  "<tool_response>",
-  "</tool_response>",
-] as const;
+export { HERMES_MARKERS } from "../prompt/markers.js";
 
 // ---------------------------------------------------------------------------------------------
 // Messages

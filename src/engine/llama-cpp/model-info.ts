@@ -8,16 +8,8 @@ import { asToken } from "./tokens.js";
 import type { ModelInfo, SpecialTokenInfo, SpecialTokens, TokenId } from "../types.js";
 
 /** The Hermes markers the engine resolves; only single-token results are kept. */
-export const HERMES_MARKERS = [
-  "<|im_start|>",
-  "<|im_end|>",
-  "<tools>",
-  "</tools>",
-  "<tool_call>",
-  "</tool_call>",
-  "<tool_response>",
-  "</tool_response>",
-] as const;
+export { HERMES_MARKERS } from "../../prompt/markers.js";
+import { HERMES_MARKERS } from "../../prompt/markers.js";
 
 /** Arrays longer than this are replaced by a short description in {@link ModelInfo.metadata}. */
 const MAX_METADATA_ARRAY = 64;

@@ -13,6 +13,7 @@
  * - Log-likelihoods come from a deterministic distribution: hashed logits in [-2, 2] plus 12 for
  *   the scripted next token (so the scripted reply is the greedy continuation).
  */
+import { HERMES_MARKERS } from "../../prompt/markers.js";
 import { GenerationOutput } from "../generation-output.js";
 import { decodeUtf8Bytes } from "../incremental-detokenizer.js";
 import { logSoftmax, topLogprobsOf } from "../logits.js";
@@ -35,18 +36,7 @@ import {
 } from "../types.js";
 import { isPromptText, type PromptText } from "../../prompt/text.js";
 
-export const MOCK_SPECIAL_TOKENS = [
-  "<|begin_of_text|>",
-  "<|end_of_text|>",
-  "<|im_start|>",
-  "<|im_end|>",
-  "<tools>",
-  "</tools>",
-  "<tool_call>",
-  "</tool_call>",
-  "<tool_response>",
-  "</tool_response>",
-] as const;
+export const MOCK_SPECIAL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", ...HERMES_MARKERS] as const;
 
 const SPECIAL_BASE = 256;
 const VOCABULARY_SIZE = SPECIAL_BASE + MOCK_SPECIAL_TOKENS.length;

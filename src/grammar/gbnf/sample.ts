@@ -7,18 +7,10 @@
  */
 import type { GbnfExpr, GbnfGrammar } from "./ast.js";
 import { CodePointSet } from "./charset.js";
+import { mulberry32 } from "../../util/random.js";
 
 /** A small seeded PRNG (mulberry32), returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 export interface SampleOptions {
   /** Start rule. Default `"root"`. */
