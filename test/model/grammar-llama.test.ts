@@ -69,37 +69,19 @@ describe("llama.cpp accepts our grammars", () => {
 });
 
 /**
- * Sampling is slow on CPU (128k-vocabulary grammar masking, ~10–70 ms/token on 2 cores), so by
- * default it covers a fixed subset that exercises every grammar feature with mostly bounded
- * output; `TALARIA_GRAMMAR_SAMPLE_ALL=1` samples the whole corpus.
+ * Every corpus schema is sampled once from the random model at temperature 1 (the issue's acceptance
+ * test). One thread: CI runs two test files at a time on 2 cores.
  */
-const SAMPLED = [
-  "tool-set-thermostat",
-  "tool-get-stock-fundamentals",
-  "tool-no-parameters",
-  "integer-ranges",
-  "number-bounds",
-  "enum-mixed",
-  "booleans-and-nulls",
-  "prefix-items-tuple",
-  "matrix",
-  "formats",
-  "oneof-primitives",
-  "recursive-tree-defs",
-  "anyof-null",
-  "string-lengths",
-];
-
 describe("sampling the random model under our grammars", () => {
   let model: LlamaModel;
   let context: LlamaContext;
-  const entries = process.env["TALARIA_GRAMMAR_SAMPLE_ALL"] === "1" ? corpus : corpus.filter((e) => SAMPLED.includes(e.name));
+  const entries = corpus;
   const MAX_TOKENS = 120;
 
   beforeAll(async () => {
     const modelPath = await ensureTestModel({ kind: "random" });
     model = await llama.loadModel({ modelPath });
-    context = await model.createContext({ contextSize: 512, threads: 2, sequences: 1 });
+    context = await model.createContext({ contextSize: 512, threads: 1, sequences: 1 });
   });
 
   afterAll(async () => {
@@ -108,7 +90,7 @@ describe("sampling the random model under our grammars", () => {
   });
 
   test("completed generations are 100% valid JSON for ajv; cut ones are viable prefixes", async () => {
-    expect(entries.length).toBeGreaterThanOrEqual(SAMPLED.length);
+    expect(entries.length).toBeGreaterThanOrEqual(40);
     const sequence = context.getSequence();
     const prompt = model.tokenize("<|im_start|>assistant\n", true);
     let completed = 0;
