@@ -18,6 +18,7 @@ import {
   HERMES_TOOL_CALL,
   JsonSchemaGrammarError,
   addJsonSchemaRules,
+  addToolCallBranches,
   gbnf as g,
   hermesToolCallGbnf,
   jsonObjectGbnf,
@@ -37,8 +38,6 @@ export interface LazyToolCallGrammarOptions extends JsonSchemaGrammarOptions {
   readonly maxCalls?: number;
 }
 
-const NO_PARAMETERS = { type: "object", properties: {} };
-
 interface CallRules {
   /** `\n{"name": …, "arguments": …}\n</tool_call>`: a call after its `<tool_call>` tag. */
   readonly body: string;
@@ -47,31 +46,9 @@ interface CallRules {
 }
 
 function addCallRules(builder: GbnfBuilder, tools: readonly ToolGrammarSpec[], options: LazyToolCallGrammarOptions): CallRules {
-  if (tools.length === 0) throw new JsonSchemaGrammarError("invalid-schema", "no tools to call", "#");
   const maxCalls = options.maxCalls ?? Infinity;
   if (!(maxCalls === Infinity || (Number.isInteger(maxCalls) && maxCalls >= 1))) throw new RangeError(`invalid maxCalls ${maxCalls}`);
-  const seen = new Set<string>();
-  const branches: g.GbnfExpr[] = [];
-  for (const tool of tools) {
-    if (typeof tool.name !== "string" || tool.name === "") throw new JsonSchemaGrammarError("invalid-schema", "a tool needs a non-empty name", "#");
-    if (seen.has(tool.name)) throw new JsonSchemaGrammarError("invalid-schema", `duplicate tool name ${JSON.stringify(tool.name)}`, "#");
-    seen.add(tool.name);
-    let args: string;
-    try {
-      args = addJsonSchemaRules(builder, tool.parameters ?? NO_PARAMETERS, {
-        ...(options.whitespace === undefined ? {} : { whitespace: options.whitespace }),
-        ...(options.strict === undefined ? {} : { strict: options.strict }),
-        ruleHint: `${tool.name}-arguments`,
-      });
-    } catch (e) {
-      if (e instanceof JsonSchemaGrammarError) {
-        throw new JsonSchemaGrammarError(e.code, `tool ${JSON.stringify(tool.name)}: ${e.message}`, e.path, e.keyword);
-      }
-      throw e;
-    }
-    const encodedName = JSON.stringify(tool.name).slice(1, -1);
-    branches.push(g.seq(g.lit(encodedName + HERMES_TOOL_CALL.beforeArguments), g.ref(args)));
-  }
+  const branches = addToolCallBranches(builder, tools, options);
   const body = builder.add("tool-call-body", g.seq(g.lit(BODY_OPEN), g.alt(...branches), g.lit(HERMES_TOOL_CALL.close)));
   const separator = builder.add("tool-call-separator", g.rep(g.chars(" \t\n"), 0, 2));
   const another = g.seq(g.ref(separator), g.lit(TOOL_CALL_TRIGGER), g.ref(body));

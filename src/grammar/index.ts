@@ -18,6 +18,7 @@ export {
   hermesToolCallGbnf,
   addHermesToolCallRules,
   HERMES_TOOL_CALL,
+  addToolCallBranches,
   type ToolGrammarSpec,
   type HermesToolCallGrammarOptions,
   type HermesToolCallGbnfOptions,

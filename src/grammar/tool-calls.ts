@@ -48,15 +48,16 @@ export interface ToolCallRules {
 const NO_PARAMETERS = { type: "object", properties: {} };
 
 /**
- * Adds tool-call rules to a builder (to embed them in a larger grammar, e.g. after free text).
- * Throws {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema it
- * cannot convert, and for duplicate or empty tool lists.
+ * One grammar branch per tool: `<name>", "arguments": <that tool's parameters>` — the part of a call
+ * after `{"name": "` up to (not including) the closing `}`. Shared by the eager and the lazy tool-call
+ * grammars. Throws {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema
+ * it cannot convert, and for an empty tool list or a missing or duplicate name.
  */
-export function addHermesToolCallRules(
+export function addToolCallBranches(
   builder: GbnfBuilder,
   tools: readonly ToolGrammarSpec[],
-  options: HermesToolCallGrammarOptions = {},
-): ToolCallRules {
+  options: JsonSchemaGrammarOptions = {},
+): GbnfExpr[] {
   if (tools.length === 0) throw new JsonSchemaGrammarError("invalid-schema", "no tools to call", "#");
   const seen = new Set<string>();
   const branches: GbnfExpr[] = [];
@@ -67,7 +68,8 @@ export function addHermesToolCallRules(
     let args: string;
     try {
       args = addJsonSchemaRules(builder, tool.parameters ?? NO_PARAMETERS, {
-        ...options,
+        ...(options.whitespace === undefined ? {} : { whitespace: options.whitespace }),
+        ...(options.strict === undefined ? {} : { strict: options.strict }),
         ruleHint: `${tool.name}-arguments`,
       });
     } catch (e) {
@@ -79,6 +81,20 @@ export function addHermesToolCallRules(
     const encodedName = JSON.stringify(tool.name).slice(1, -1);
     branches.push(seq(lit(encodedName + HERMES_TOOL_CALL.beforeArguments), ref(args)));
   }
+  return branches;
+}
+
+/**
+ * Adds tool-call rules to a builder (to embed them in a larger grammar, e.g. after free text).
+ * Throws {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema it
+ * cannot convert, and for duplicate or empty tool lists.
+ */
+export function addHermesToolCallRules(
+  builder: GbnfBuilder,
+  tools: readonly ToolGrammarSpec[],
+  options: HermesToolCallGrammarOptions = {},
+): ToolCallRules {
+  const branches = addToolCallBranches(builder, tools, options);
   const call = builder.add("tool-call", seq(lit(HERMES_TOOL_CALL.open), alt(...branches), lit(HERMES_TOOL_CALL.close)));
   const min = options.minCalls ?? 1;
   const max = options.maxCalls ?? 1;
