@@ -19,6 +19,7 @@ import {
   type ToolInput,
 } from "../../hermes/index.js";
 import { chooseProfile, loadEngine, parsePositiveInt, readToolsFile } from "./hermes-io.js";
+import { parseNumber } from "../option-parsers.js";
 
 export interface ChatOutput {
   write(text: string): void;
@@ -175,12 +176,6 @@ interface ChatCommandOptions {
   readonly seed?: number;
   readonly threads?: number;
   readonly contextSize?: number;
-}
-
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`expected a number, got ${value}`);
-  return n;
 }
 
 export function register(program: Command): void {

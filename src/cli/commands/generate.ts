@@ -9,24 +9,8 @@ import cliProgress from "cli-progress";
 import { createLlamaCppEngine, isRemoteModelSource, type LlamaCppEngine, type LlamaCppEngineOptions } from "../../engine/llama-cpp/index.js";
 import type { DownloadProgress, GpuOption } from "../../engine/llama-cpp/index.js";
 import type { GenerateRequest, SamplingOptions } from "../../engine/types.js";
-
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
-  return n;
-}
-
-export function parseInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError("expected an integer");
-  return n;
-}
-
-export function parseNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
-  return n;
-}
+import { parseInteger, parseNumber, parsePositiveInt } from "../option-parsers.js";
+export { parseInteger, parseNumber, parsePositiveInt } from "../option-parsers.js";
 
 function collectRepeated(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createLlamaCppEngine } from "../../engine/llama-cpp/index.js";
 import type { Engine, ModelInfo } from "../../engine/types.js";
 import { detectProfile, getProfile, type HermesProfile, type HermesMessage, type ToolInput } from "../../hermes/index.js";
+export { parsePositiveInt } from "../option-parsers.js";
 
 export async function readJsonFile(file: string, what: string): Promise<unknown> {
   let text: string;
@@ -35,12 +36,6 @@ export async function readToolsFile(file: string): Promise<ToolInput[]> {
   const tools = Array.isArray(data) ? data : (data as { tools?: unknown } | null)?.tools;
   if (!Array.isArray(tools)) throw new Error(`tools file ${file} must hold an array of tools or {"tools": [...]}`);
   return tools as ToolInput[];
-}
-
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got ${value}`);
-  return n;
 }
 
 /** Load a GGUF through the engine adapter (small context; the CLI only needs metadata or a short chat). */

@@ -9,6 +9,7 @@ import { generateJson } from "../../agent/index.js";
 import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
 import { chooseProfile, loadEngine, parsePositiveInt, readJsonFile } from "./hermes-io.js";
+import { parseCount, parseNumber } from "../option-parsers.js";
 
 export interface JsonCommandOptions {
   readonly model: string;
@@ -30,18 +31,6 @@ export interface JsonIo {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
   readonly signal?: AbortSignal;
-}
-
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`expected a number, got ${value}`);
-  return n;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`expected an integer >= 0, got ${value}`);
-  return n;
 }
 
 export async function runJson(query: string, options: JsonCommandOptions, io: JsonIo, engineOverride?: Engine): Promise<number> {

@@ -9,6 +9,7 @@ import { loadToolsModule, runAgent, type AgentEvent, type AgentTool, type AgentT
 import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
 import { chooseProfile, loadEngine, parsePositiveInt } from "./hermes-io.js";
+import { parseNumber } from "../option-parsers.js";
 
 export interface RunCommandOptions {
   readonly model: string;
@@ -33,12 +34,6 @@ export interface RunIo {
   readonly stderr: { write(text: string): unknown };
   /** Aborts the run (the CLI wires SIGINT). */
   readonly signal?: AbortSignal;
-}
-
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`expected a number, got ${value}`);
-  return n;
 }
 
 function collect(value: string, previous: readonly string[] = []): string[] {
