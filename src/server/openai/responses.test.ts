@@ -99,5 +99,16 @@ describe("validation errors on the wire", () => {
     expect(body.choices[0]!.validation_errors).toEqual([{ ...failure, target: "tool_call" }]);
     expect(body.choices[1]).not.toHaveProperty("validation_errors");
   });
+
+  it("serialises content chunks byte-exactly (the preformatted fast path), with and without usage", () => {
+    for (const includeUsage of [false, true]) {
+      const encoder = new ChatChunkEncoder({ id: "chatcmpl-x", created: 7, model: 'm"1', includeUsage });
+      expect(encoder.encode(2, { type: "text-delta", text: 'a "b"\n' })).toBe(
+        `data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m\\"1","system_fingerprint":null,` +
+          `"choices":[{"index":2,"delta":{"content":"a \\"b\\"\\n"},"logprobs":null,"finish_reason":null}]` +
+          `${includeUsage ? ',"usage":null' : ""}}\n\n`,
+      );
+    }
+  });
 });
 

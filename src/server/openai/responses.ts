@@ -99,6 +99,9 @@ export class ChatChunkEncoder {
   /** Validation failures per choice, sent with the choice's finish chunk (`validation_errors`, a Talaria extension). */
   readonly #validationErrors = new Map<number, ChatValidationError[]>();
   readonly #prefix: string;
+  readonly #contentHead: string;
+  readonly #contentMid = ',"delta":{"content":';
+  readonly #contentTail: string;
 
   constructor(options: ChatChunkEncoderOptions) {
     this.#options = options;
@@ -106,6 +109,9 @@ export class ChatChunkEncoder {
     this.#prefix =
       `{"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${options.created},` +
       `"model":${JSON.stringify(options.model)},"system_fingerprint":null,"choices":[`;
+    // A content chunk is `#contentHead` + choice + `#contentMid` + JSON text + `#contentTail`, byte-equal to #chunk's.
+    this.#contentHead = `data: ${this.#prefix}{"index":`;
+    this.#contentTail = `},"logprobs":null,"finish_reason":null}]${options.includeUsage ? ',"usage":null' : ""}}\n\n`;
   }
 
   /** SSE text for one event of choice `choice` ("" when the event produces no chunk). */
@@ -114,6 +120,8 @@ export class ChatChunkEncoder {
       case "generation-start":
         return this.#chunk(choice, { role: "assistant", content: "" }, null);
       case "text-delta":
+        // The hot path (one per token): only the text is serialised; the rest is preformatted.
+        if (this.#pendingLogprobs.size === 0) return `${this.#contentHead}${choice}${this.#contentMid}${JSON.stringify(event.text)}${this.#contentTail}`;
         return this.#chunk(choice, { content: event.text }, null);
       case "tool-call-start":
         return this.#chunk(
