@@ -108,6 +108,25 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     },
   });
 
+  /** Per-choice TTFT and the finished generation's metrics, from a chat or completion event stream. */
+  const generationObserver = (n: number, arrivedAt: number) => {
+    const firstTokenAt: (number | undefined)[] = Array.from({ length: n }, () => undefined);
+    return (choice: number, event: ChatEvent | CompletionEvent): void => {
+      if (event.type === "generation-start") firstTokenAt[choice] = performance.now();
+      else if (event.type === "finish") {
+        metrics.recordGeneration({
+          arrivedAt,
+          firstTokenAt: firstTokenAt[choice],
+          finishedAt: performance.now(),
+          promptTokens: event.usage.promptTokens,
+          cachedPromptTokens: event.usage.cachedPromptTokens,
+          completionTokens: event.usage.completionTokens,
+          finishReason: event.reason === "stop-string" ? "stop" : event.reason,
+        });
+      }
+    };
+  };
+
   const requireBackend = (): ServerBackend => {
     if (state.kind === "ready") return state.backend;
     throw new ApiError(503, "unavailable_error", state.kind === "loading" ? "Loading model" : "The model failed to load.", {
@@ -294,23 +313,9 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     const { signal, timeout, abort } = requestSignals(c);
     const ticket = await admit(n, signal, timeout);
     const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: options.modelId };
-    const firstTokenAt: (number | undefined)[] = Array.from({ length: n }, () => undefined);
-    const record = (choice: number, event: Extract<ChatEvent, { type: "finish" }>): void => {
-      metrics.recordGeneration({
-        arrivedAt,
-        firstTokenAt: firstTokenAt[choice],
-        finishedAt: performance.now(),
-        promptTokens: event.usage.promptTokens,
-        cachedPromptTokens: event.usage.cachedPromptTokens,
-        completionTokens: event.usage.completionTokens,
-        finishReason: event.reason,
-      });
-    };
+    const observe = generationObserver(n, arrivedAt);
     const streams = Array.from({ length: n }, (_, choice) =>
-      tap(backend.chat.stream(forChoice(prepared, choice), { signal }), (event) => {
-        if (event.type === "generation-start") firstTokenAt[choice] = performance.now();
-        else if (event.type === "finish") record(choice, event);
-      }),
+      tap(backend.chat.stream(forChoice(prepared, choice), { signal }), (event) => observe(choice, event)),
     );
 
     if (body.stream !== true) {
@@ -371,22 +376,9 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     const { signal, timeout, abort } = requestSignals(c);
     const ticket = await admit(n, signal, timeout);
     const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: options.modelId };
-    const firstTokenAt: (number | undefined)[] = Array.from({ length: n }, () => undefined);
+    const observe = generationObserver(n, arrivedAt);
     const streams = Array.from({ length: n }, (_, choice) =>
-      tap(streamCompletion(backend.engine, forChoice(prepared, choice), { signal }), (event) => {
-        if (event.type === "generation-start") firstTokenAt[choice] = performance.now();
-        else if (event.type === "finish") {
-          metrics.recordGeneration({
-            arrivedAt,
-            firstTokenAt: firstTokenAt[choice],
-            finishedAt: performance.now(),
-            promptTokens: event.usage.promptTokens,
-            cachedPromptTokens: event.usage.cachedPromptTokens,
-            completionTokens: event.usage.completionTokens,
-            finishReason: event.reason === "stop-string" ? "stop" : event.reason,
-          });
-        }
-      }),
+      tap(streamCompletion(backend.engine, forChoice(prepared, choice), { signal }), (event) => observe(choice, event)),
     );
     const wantLogprobs = body.logprobs != null;
 

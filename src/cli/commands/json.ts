@@ -10,6 +10,7 @@ import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
 import { chooseProfile, loadEngine, parsePositiveInt, readJsonFile } from "./hermes-io.js";
 import { parseCount, parseNumber } from "../option-parsers.js";
+import { withSigintAbort } from "../sigint.js";
 
 export interface JsonCommandOptions {
   readonly model: string;
@@ -97,13 +98,6 @@ export function register(program: Command): void {
     .option("--context-size <n>", "context size in tokens", parsePositiveInt)
     .option("--compact", "print the JSON on one line")
     .action(async (query: string, options: JsonCommandOptions) => {
-      const controller = new AbortController();
-      const onSigint = (): void => controller.abort();
-      process.once("SIGINT", onSigint);
-      try {
-        process.exitCode = await runJson(query, options, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
-      } finally {
-        process.off("SIGINT", onSigint);
-      }
+      process.exitCode = await withSigintAbort((signal) => runJson(query, options, { stdout: process.stdout, stderr: process.stderr, signal }));
     });
 }

@@ -10,6 +10,7 @@ import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
 import { chooseProfile, loadEngine, parsePositiveInt } from "./hermes-io.js";
 import { parseNumber } from "../option-parsers.js";
+import { withSigintAbort } from "../sigint.js";
 
 export interface RunCommandOptions {
   readonly model: string;
@@ -167,13 +168,6 @@ export function register(program: Command): void {
     .option("--context-size <n>", "context size in tokens", parsePositiveInt)
     .option("--json", "print the whole run as one JSON document (trace, answer, messages)")
     .action(async (query: string, options: RunCommandOptions) => {
-      const controller = new AbortController();
-      const onSigint = (): void => controller.abort();
-      process.once("SIGINT", onSigint);
-      try {
-        process.exitCode = await runRun(query, options, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
-      } finally {
-        process.off("SIGINT", onSigint);
-      }
+      process.exitCode = await withSigintAbort((signal) => runRun(query, options, { stdout: process.stdout, stderr: process.stderr, signal }));
     });
 }
