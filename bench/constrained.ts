@@ -14,7 +14,8 @@
  *   BENCH_SEEDS (runs per mode, default 5), BENCH_MAX_TOKENS (default 160), BENCH_JSON=1 (JSON output).
  */
 import os from "node:os";
-import { forcedToolCallGrammar, jsonModeGrammar } from "../src/agent/index.js";
+import { jsonSchemaConstraint, toolCallsConstraint } from "../src/grammar/index.js";
+import { HERMES_DIALECT } from "../src/hermes/index.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engine/llama-cpp/index.js";
 import type { GrammarConstraint } from "../src/engine/types.js";
 import { renderPrompt } from "../src/hermes/index.js";
@@ -160,12 +161,12 @@ async function main(): Promise<void> {
         {
           workload: "tool call (required)",
           prompt: renderPrompt({ messages: [{ role: "user", content: "Book me a flight from Paris to Tokyo." }], tools: TOOLS, style: "template", bosToken: bos }),
-          grammar: forcedToolCallGrammar(TOOLS),
+          grammar: toolCallsConstraint(HERMES_DIALECT.toolCall, TOOLS),
         },
         {
           workload: "JSON mode (8 keys)",
           prompt: renderPrompt({ messages: [{ role: "user", content: "Invent a club member." }], jsonSchema: PERSON_SCHEMA, bosToken: bos }),
-          grammar: jsonModeGrammar(PERSON_SCHEMA),
+          grammar: jsonSchemaConstraint(PERSON_SCHEMA),
         },
       ];
       // warm-up: first decode, grammar compile, recognizer caches

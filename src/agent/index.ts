@@ -1,6 +1,6 @@
 /**
- * Tool calling and JSON that are always valid: grammars for every tool choice (lazy for `auto`),
- * ajv validation, the agent loop and JSON mode. See docs/agent.md.
+ * Tool calling and JSON that are always valid: the agent loop and JSON mode, on the chat service
+ * (whose Hermes format owns the grammars and whose validator checks arguments). See docs/agent.md.
  */
 export { defineTool, resolveTools, resultToContent, isToolLike, AgentToolError, type AgentTool, type ResolvedTool, type ToolExecutionContext } from "./tools.js";
 export {
@@ -16,7 +16,4 @@ export {
   type ToolErrorKind,
 } from "./loop.js";
 export { generateJson, extractJsonAnswer, type JsonModeOptions, type JsonModeResult } from "./json-mode.js";
-export { lazyToolCallGrammar, forcedToolCallGrammar, jsonModeGrammar, jsonOrToolCallsGrammar, TOOL_CALL_TRIGGER, type LazyToolCallGrammarOptions, type ForcedToolCallGrammarOptions } from "./grammars.js";
-export { createToolConstraints, type ToolConstraintOptions } from "./constraints.js";
-export { JsonValidator, InvalidSchemaError, formatIssues, type ValidationIssue, type ValidationResult } from "./validate.js";
 export { loadToolsModule, toolsFromModule, ToolsModuleError } from "./load-tools.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMockEngine } from "../engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../../test/support/hermes-mock.js";
 import { extractJsonAnswer, generateJson } from "./json-mode.js";
 
 const schema = { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } }, required: ["name", "age"] };
@@ -37,27 +37,30 @@ describe("generateJson", () => {
         return calls === 1 ? '{"name": "Ada", "age": "old"}' : '{"name": "Ada", "age": 36}';
       },
     });
-    const failed = await generateJson({ engine, schema, query: "Who?" });
+    const failed = await generateJson({ engine, schema, query: "Who?", constrained: false });
     expect(failed.valid).toBe(false);
     if (!failed.valid) {
       expect(failed.error).toMatch(/\/age must be integer/);
       expect(failed.value).toEqual({ name: "Ada", age: "old" });
     }
     calls = 0;
-    const retried = await generateJson({ engine, schema, query: "Who?", retries: 1 });
+    const retried = await generateJson({ engine, schema, query: "Who?", retries: 1, constrained: false });
     expect(retried).toMatchObject({ valid: true, attempts: 2 });
   });
 
   it("without a schema asks for any JSON object", async () => {
     const engine = createMockEngine({ script: () => "[1, 2]" });
-    const result = await generateJson({ engine, query: "list" });
+    const result = await generateJson({ engine, query: "list", constrained: false });
     expect(result.valid).toBe(false);
+    // With the grammar (the default) the answer is an object whatever the model wanted to write.
+    const forced = await generateJson({ engine, query: "list" });
+    expect(forced.valid).toBe(true);
     const ok = await generateJson({ engine: createMockEngine({ script: () => '{"x": [1]}' }), query: "obj" });
     expect(ok).toMatchObject({ valid: true, value: { x: [1] } });
   });
 
   it("says so when the answer is not JSON", async () => {
-    const result = await generateJson({ engine: createMockEngine({ script: () => "I am not JSON" }), schema, query: "?" });
+    const result = await generateJson({ engine: createMockEngine({ script: () => "I am not JSON" }), schema, query: "?", constrained: false });
     expect(result).toMatchObject({ valid: false, error: "the answer is not JSON", text: "I am not JSON" });
   });
 });

@@ -3,13 +3,11 @@
  * for the schema, the schema's grammar, and validation of the answer before it is returned. Without a
  * schema: any JSON object. Built on the chat service like the agent loop.
  */
-import { ChatService } from "../chat/service.js";
-import { createHermesChatFormat } from "../chat/hermes-format.js";
-import { createGrammarConstraints, noConstraints } from "../chat/constraints.js";
+import { createHermesChat } from "../chat/hermes-chat.js";
 import type { ChatFinishReason, ChatMessage, ResponseFormat } from "../chat/types.js";
 import type { Engine, SamplingOptions, Usage } from "../engine/types.js";
-import { detectProfile, literalToPlain, parseJsonOrPython, type HermesProfileId } from "../hermes/index.js";
-import { JsonValidator, formatIssues, type ValidationIssue } from "./validate.js";
+import { literalToPlain, parseJsonOrPython, type HermesProfileId } from "../hermes/index.js";
+import { JsonValidator, formatIssues, type ValidationIssue } from "../chat/validate.js";
 
 export interface JsonModeOptions {
   readonly engine: Engine;
@@ -79,15 +77,9 @@ export async function generateJson(options: JsonModeOptions): Promise<JsonModeRe
   if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`retries must be an integer >= 0 (got ${retries})`);
   const schema = options.schema ?? { type: "object" };
   const validate = validator.compile(schema);
-  const info = options.engine.info;
-  const profile =
-    options.profile ??
-    detectProfile({ name: info.name, basename: info.basename, finetune: info.finetune, sizeLabel: info.sizeLabel, chatTemplates: info.chatTemplates }).profile;
-  const bos = info.specialTokens.bos?.text;
-  const service = new ChatService({
-    engine: options.engine,
-    format: createHermesChatFormat({ profile, ...(bos === undefined ? {} : { bosToken: bos }) }),
-    constraints: options.constrained === false ? noConstraints : createGrammarConstraints(),
+  const { service } = createHermesChat(options.engine, {
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    constrained: options.constrained !== false,
     validate: false, // validated below (with jsonmode.py's lenient extraction)
   });
   const responseFormat: ResponseFormat =

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createMockEngine } from "../engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../../test/support/hermes-mock.js";
 import { defineTool } from "./tools.js";
+import { formatToolCall } from "../grammar/index.js";
+import { HERMES_DIALECT } from "../hermes/dialect.js";
 import { runAgent, runAgentToEnd, AgentOptionsError, type AgentEvent } from "./loop.js";
 
-const call = (name: string, args: unknown): string => `<tool_call>\n${JSON.stringify({ name, arguments: args })}\n</tool_call>`;
+/** A call as Hermes writes it (the grammar enforces this envelope, so the mock engine keeps it). */
+const call = (name: string, args: unknown): string => formatToolCall(HERMES_DIALECT.toolCall, name, JSON.stringify(args));
 
 const add = defineTool({
   name: "add",
@@ -90,9 +93,17 @@ describe("runAgent", () => {
     expect(seenPrompt).not.toContain("<|im_start|>tool");
   });
 
-  it("sends validation errors back to the model, which corrects itself", async () => {
-    const engine = engineFor([call("add", { a: "two", b: 3 }), call("add", { a: 2, b: 3 }), "5"]);
+  it("with the grammar, arguments the model got wrong cannot be written (the mock enforces it)", async () => {
+    const engine = engineFor([call("add", { a: "two", b: 3 }), "5"]);
     const result = await runAgentToEnd({ engine, tools: [add], query: "2+3" });
+    expect(result.events.filter((e) => e.type === "tool-error")).toHaveLength(0);
+    const tc = result.events.find((e) => e.type === "tool-call");
+    expect(tc).toMatchObject({ name: "add", arguments: { a: expect.any(Number), b: expect.any(Number) } });
+  });
+
+  it("unconstrained, validation errors go back to the model, which corrects itself", async () => {
+    const engine = engineFor([call("add", { a: "two", b: 3 }), call("add", { a: 2, b: 3 }), "5"]);
+    const result = await runAgentToEnd({ engine, tools: [add], query: "2+3", constrained: false });
     const errors = result.events.filter((e) => e.type === "tool-error");
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ kind: "invalid-arguments", name: "add" });

@@ -8,15 +8,13 @@
  * tool calls, constrains them with grammars (lazy for `auto`) and runs the engine; this module adds
  * argument validation before execution, tool execution, events and the loop. See docs/agent.md and docs/decisions/0140-agent-loop-on-chat-service.md.
  */
-import { ChatService } from "../chat/service.js";
-import { createHermesChatFormat } from "../chat/hermes-format.js";
+import { createHermesChat, type TemplateChoice } from "../chat/hermes-chat.js";
 
 import type { ChatFinishReason, ChatMessage, ChatToolCall, ToolChoice, ToolDefinition } from "../chat/types.js";
-import type { Engine, SamplingOptions, Usage } from "../engine/types.js";
-import { detectProfile, type HermesProfileId, type PromptStyle } from "../hermes/index.js";
-import { createGrammarConstraints, noConstraints } from "../chat/constraints.js";
+import type { Engine, EngineWarningCode, SamplingOptions, Usage } from "../engine/types.js";
+import type { HermesProfileId, PromptStyle } from "../hermes/index.js";
 import { resolveTools, resultToContent, type AgentTool, type ResolvedTool } from "./tools.js";
-import { JsonValidator, formatIssues, type ValidationIssue, type ValidationResult } from "./validate.js";
+import { JsonValidator, formatIssues, type ValidationIssue, type ValidationResult } from "../chat/validate.js";
 
 /** `auto` (default), `required` (must call some tool), `none` (no tools offered) or a tool name (must call it). */
 export type AgentToolChoice = "auto" | "required" | "none" | { readonly name: string };
@@ -34,6 +32,8 @@ export interface AgentOptions {
   readonly profile?: HermesProfileId;
   /** Function-calling prompt style. Default `card`. */
   readonly style?: PromptStyle;
+  /** The tool_use template of the `template` style. Default `model` (the GGUF's own, else the official one). */
+  readonly template?: TemplateChoice;
   /** Most tool rounds (model turns whose calls are executed) before stopping. Default 5. */
   readonly maxDepth?: number;
   /** Tool choice of the FIRST model turn; later turns are `auto` so the model can answer. Default `auto`. */
@@ -75,6 +75,8 @@ export type AgentFinishReason =
 
 export type AgentEvent =
   | { readonly type: "step-start"; readonly step: number }
+  /** The engine ignored or degraded part of a model turn's request. */
+  | { readonly type: "warning"; readonly step: number; readonly code: EngineWarningCode; readonly message: string }
   | { readonly type: "text-delta"; readonly step: number; readonly text: string }
   | {
       readonly type: "tool-call";
@@ -176,21 +178,11 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
   const validators = new Map(tools.map((t) => [t.name, shared.compile(t.parameters)]));
 
   const engine = options.engine;
-  const info = engine.info;
-  const profile =
-    options.profile ??
-    detectProfile({ name: info.name, basename: info.basename, finetune: info.finetune, sizeLabel: info.sizeLabel, chatTemplates: info.chatTemplates }).profile;
-  const template = info.chatTemplates["tool_use"];
-  const bos = info.specialTokens.bos?.text;
-  const service = new ChatService({
-    engine,
-    format: createHermesChatFormat({
-      profile,
-      style: options.style ?? "card",
-      ...(bos === undefined ? {} : { bosToken: bos }),
-      ...(template === undefined ? {} : { template }),
-    }),
-    constraints: options.constrained === false ? noConstraints : createGrammarConstraints(),
+  const { service } = createHermesChat(engine, {
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.style === undefined ? {} : { style: options.style }),
+    ...(options.template === undefined ? {} : { template: options.template }),
+    constrained: options.constrained !== false,
     ...(options.createToolCallId === undefined ? {} : { createToolCallId: options.createToolCallId }),
     validate: false, // validated below, where failures become tool errors fed back to the model
   });
@@ -249,6 +241,9 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
           break;
         case "tool-call-error":
           parseErrors.push({ kind: event.kind, raw: event.raw });
+          break;
+        case "warning":
+          yield { type: "warning", step, code: event.code, message: event.message };
           break;
         case "finish":
           finishReason = event.reason;

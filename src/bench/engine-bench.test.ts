@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MockEngine } from "../engine/mock/mock-engine.js";
+import { createHermesMockEngine } from "../../test/support/hermes-mock.js";
 import { EngineBenchError, engineRatios, requiredContextSize, runEngineBench, type EngineTestResult } from "./engine-bench.js";
 import { meanSd } from "./stats.js";
 
@@ -9,7 +9,7 @@ function result(name: string, kind: EngineTestResult["kind"], extra: Partial<Eng
 
 describe("runEngineBench on the mock engine", () => {
   it("runs every test kind with the requested repetitions and lengths", async () => {
-    const engine = new MockEngine({ script: [], defaultReply: "abcdefghijklmnopqrstuvwxyz".repeat(4), sequences: 2, contextSize: 256, tokenDelayMs: 1 });
+    const engine = createHermesMockEngine({ script: [], defaultReply: "abcdefghijklmnopqrstuvwxyz".repeat(4), sequences: 2, contextSize: 256, tokenDelayMs: 1 });
     const lines: string[] = [];
     const report = await runEngineBench(
       engine,
@@ -31,7 +31,7 @@ describe("runEngineBench on the mock engine", () => {
   });
 
   it("refuses more streams than sequences and lengths beyond the context", async () => {
-    const engine = new MockEngine({ script: [], sequences: 1, contextSize: 64 });
+    const engine = createHermesMockEngine({ script: [], sequences: 1, contextSize: 64 });
     await expect(runEngineBench(engine, { streams: [2], promptLengths: [8], genLengths: [4] })).rejects.toThrow(EngineBenchError);
     await expect(runEngineBench(engine, { promptLengths: [100], genLengths: [4], loglik: null })).rejects.toThrow(/need 102 tokens/);
     await expect(runEngineBench(engine, { repetitions: 0, promptLengths: [8], genLengths: [4] })).rejects.toThrow(/repetitions/);

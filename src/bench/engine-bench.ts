@@ -5,7 +5,7 @@
  * {@link Engine}; see docs/bench.md and docs/decisions/0162-engine-bench-method.md.
  */
 import type { Engine, GenerateRequest, GrammarConstraint, TokenId } from "../engine/types.js";
-import { jsonSchemaToGbnf } from "../grammar/index.js";
+import { jsonSchemaConstraint } from "../grammar/index.js";
 import { environmentSnapshot, type EnvironmentSnapshot } from "./environment.js";
 import { randomTokens } from "./prompts.js";
 import { meanSd, type MeanSd } from "./stats.js";
@@ -142,6 +142,8 @@ async function timedGenerate(engine: Engine, request: GenerateRequest): Promise<
         break;
       case "finish":
         generated = event.usage.completionTokens;
+        break;
+      case "warning":
         break;
       default:
         event satisfies never;
@@ -293,9 +295,9 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
   });
   for (const n of genLengths) specs.push(decodeSpec(n, undefined, false));
   if (grammarOn) {
-    const gbnf = jsonSchemaToGbnf(options.jsonSchema ?? DEFAULT_BENCH_SCHEMA).gbnf;
-    for (const n of genLengths) specs.push(decodeSpec(n, { gbnf }, false));
-    if (jumpForwardOn) for (const n of genLengths) specs.push(decodeSpec(n, { gbnf }, true));
+    const constraint = jsonSchemaConstraint(options.jsonSchema ?? DEFAULT_BENCH_SCHEMA);
+    for (const n of genLengths) specs.push(decodeSpec(n, constraint, false));
+    if (jumpForwardOn) for (const n of genLengths) specs.push(decodeSpec(n, constraint, true));
   }
   const streamTokens = genLengths[0] ?? 128;
   for (const s of streams) {

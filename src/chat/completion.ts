@@ -70,6 +70,8 @@ export async function* streamCompletion(
       yield { type: "finish", reason: event.reason, usage: event.usage };
       return;
     }
+    // A completion asks for no grammar and no jump-forward, so an engine has nothing to degrade.
+    if (event.type === "warning") continue;
     yield { type: "text-delta", text: event.text, tokens: event.tokens };
   }
 }

@@ -3,6 +3,9 @@ import { GbnfRecognizer } from "../grammar/index.js";
 import { createGrammarConstraints, noConstraints } from "./constraints.js";
 import { ChatError } from "./errors.js";
 import type { ToolDefinition } from "./types.js";
+import { HERMES_DIALECT } from "../hermes/dialect.js";
+
+const syntax = HERMES_DIALECT.toolCall;
 
 const weather: ToolDefinition = {
   name: "get_weather",
@@ -10,7 +13,7 @@ const weather: ToolDefinition = {
   strict: true,
 };
 const time: ToolDefinition = { name: "get_time", parameters: { type: "object", properties: {} } };
-const build = createGrammarConstraints();
+const build = createGrammarConstraints(syntax);
 const text = { type: "text" } as const;
 
 describe("createGrammarConstraints", () => {
@@ -91,12 +94,26 @@ describe("createGrammarConstraints", () => {
   it("tool_choice auto with a schema it cannot enforce: unconstrained (told), or a ChatError when asked", () => {
     const bad = { name: "bad", parameters: { type: "object", properties: { x: { type: "string", format: "no-such-format" } } } };
     const told: string[] = [];
-    const lenient = createGrammarConstraints({ onUnconstrained: (m) => told.push(m) });
+    const lenient = createGrammarConstraints(syntax, { onUnconstrained: (m) => told.push(m) });
     expect(lenient({ tools: [weather, bad], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true })).toBeUndefined();
     expect(told[0]).toMatch(/tool "bad"/);
-    const strict = createGrammarConstraints({ autoFallback: "error" });
+    const strict = createGrammarConstraints(syntax, { autoFallback: "error" });
     expect(() => strict({ tools: [weather, bad], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: true })).toThrow(
       expect.objectContaining({ param: "tools[1].function.parameters" }),
     );
+  });
+
+  it("every constraint states its intent in the format's own syntax", () => {
+    const base = { tools: [weather, time], responseFormat: text, parallelToolCalls: true };
+    expect(build({ ...base, toolChoice: { type: "required" } })?.intent).toMatchObject({ type: "tool-calls", syntax, lazy: false, minCalls: 1, maxCalls: Infinity });
+    expect(build({ ...base, toolChoice: { type: "function", name: "get_time" } })?.intent).toMatchObject({ type: "tool-calls", lazy: false, maxCalls: 1, tools: [{ name: "get_time" }] });
+    expect(build({ ...base, toolChoice: { type: "auto" }, parallelToolCalls: false })?.intent).toMatchObject({ type: "tool-calls", lazy: true, maxCalls: 1 });
+    const schema = { type: "object", properties: { n: { type: "integer" } } };
+    expect(build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_schema", name: "n", schema, strict: true }, parallelToolCalls: true })?.intent).toEqual({
+      type: "json-schema",
+      schema,
+      strict: true,
+    });
+    expect(build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_object" }, parallelToolCalls: true })?.intent).toEqual({ type: "json-schema", strict: false });
   });
 });

@@ -1,14 +1,20 @@
 /**
  * The one place where constrained decoding plugs into a chat request: from the request's tools,
- * `tool_choice` and `response_format`, produce the engine's {@link GrammarConstraint} (or none).
+ * `tool_choice` and `response_format`, produce the engine's {@link GrammarConstraint} (or none),
+ * in a chat format's own {@link ToolCallSyntax}. A format calls {@link createGrammarConstraints}
+ * with its syntax (`ChatFormat.constraints`), so a format is never paired with another's grammar.
  *
- * The JSON Schema → GBNF converter lives in `src/grammar/`; {@link ConstraintBuilder} is the narrow
- * interface the chat service needs from it, so the service works (unconstrained) without one.
+ * The grammars themselves are `src/grammar/`'s (generic over the syntax).
  */
 import type { GrammarConstraint } from "../engine/types.js";
-import { JsonSchemaGrammarError, hermesToolCallGbnf, jsonObjectGbnf, jsonSchemaToGbnf } from "../grammar/index.js";
+import {
+  JsonSchemaGrammarError,
+  jsonOrToolCallsConstraint,
+  jsonSchemaConstraint,
+  toolCallsConstraint,
+  type ToolCallSyntax,
+} from "../grammar/index.js";
 import { ChatError } from "./errors.js";
-import { jsonOrToolCallsGrammar, lazyToolCallGrammar } from "./tool-grammars.js";
 import type { ResponseFormat, ToolChoice, ToolDefinition } from "./types.js";
 
 export interface ConstraintInput {
@@ -41,7 +47,7 @@ export interface GrammarConstraintsOptions {
 }
 
 /**
- * Grammar constraints from `src/grammar/` (JSON Schema → GBNF), built by `tool-grammars.ts`:
+ * Grammar constraints from `src/grammar/` (JSON Schema → GBNF) for tool calls written in `syntax`:
  * - `tool_choice: required` → one or more Hermes tool calls (exactly one when `parallel_tool_calls` is false);
  * - `tool_choice: {function}` → exactly one call of that function;
  * - `tool_choice: auto` with tools → a LAZY grammar: free text until `<tool_call>`, then only
@@ -52,7 +58,7 @@ export interface GrammarConstraintsOptions {
  * A schema the converter cannot enforce is a 400 naming it (fail closed), except under `auto`
  * (see {@link GrammarConstraintsOptions.autoFallback}).
  */
-export function createGrammarConstraints(options: GrammarConstraintsOptions = {}): ConstraintBuilder {
+export function createGrammarConstraints(syntax: ToolCallSyntax, options: GrammarConstraintsOptions = {}): ConstraintBuilder {
   return (input) => {
     const { toolChoice, tools, responseFormat } = input;
     const specs = (list: readonly ToolDefinition[]) => list.map((t) => ({ name: t.name, ...(t.parameters === undefined ? {} : { parameters: t.parameters }) }));
@@ -65,12 +71,11 @@ export function createGrammarConstraints(options: GrammarConstraintsOptions = {}
     if (toolChoice.type === "required" || toolChoice.type === "function") {
       const chosen = toolChoice.type === "function" ? tools.filter((t) => t.name === toolChoice.name) : tools;
       try {
-        const { gbnf } = hermesToolCallGbnf(specs(chosen), {
+        return toolCallsConstraint(syntax, specs(chosen), {
           minCalls: 1,
           maxCalls: toolChoice.type === "function" || !input.parallelToolCalls ? 1 : Infinity,
           strict: chosen.every((t) => t.strict === true),
         });
-        return { gbnf };
       } catch (error) {
         if (!(error instanceof JsonSchemaGrammarError)) throw error;
         throw toolError(error);
@@ -79,8 +84,8 @@ export function createGrammarConstraints(options: GrammarConstraintsOptions = {}
     if (toolChoice.type === "auto" && tools.length > 0) {
       const callOptions = { maxCalls: input.parallelToolCalls ? Infinity : 1, strict: tools.every((t) => t.strict === true) };
       try {
-        if (responseFormat.type === "text") return lazyToolCallGrammar(specs(tools), callOptions);
-        return jsonOrToolCallsGrammar(responseFormat.type === "json_schema" ? responseFormat.schema : undefined, specs(tools), {
+        if (responseFormat.type === "text") return toolCallsConstraint(syntax, specs(tools), { ...callOptions, lazy: true });
+        return jsonOrToolCallsConstraint(syntax, responseFormat.type === "json_schema" ? responseFormat.schema : undefined, specs(tools), {
           ...callOptions,
           jsonStrict: responseFormat.type === "json_schema" && responseFormat.strict,
         });
@@ -95,8 +100,8 @@ export function createGrammarConstraints(options: GrammarConstraintsOptions = {}
     }
     if (responseFormat.type === "text") return undefined;
     try {
-      if (responseFormat.type === "json_object") return { gbnf: jsonObjectGbnf().gbnf };
-      return { gbnf: jsonSchemaToGbnf(responseFormat.schema, { strict: responseFormat.strict }).gbnf };
+      if (responseFormat.type === "json_object") return jsonSchemaConstraint();
+      return jsonSchemaConstraint(responseFormat.schema, { strict: responseFormat.strict });
     } catch (error) {
       if (!(error instanceof JsonSchemaGrammarError)) throw error;
       throw responseFormatError(error);

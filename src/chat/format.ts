@@ -5,6 +5,8 @@
 import type { PromptText } from "../prompt/text.js";
 import type { ChatMessage, ResponseFormat, ToolDefinition } from "./types.js";
 import type { ToolCallParserEvent } from "../hermes/tool-calls.js";
+import type { ToolCallSyntax } from "../grammar/index.js";
+import type { ConstraintBuilder, GrammarConstraintsOptions } from "./constraints.js";
 
 export interface PromptRenderInput {
   readonly messages: readonly ChatMessage[];
@@ -30,4 +32,8 @@ export interface ChatFormat {
   render(input: PromptRenderInput): PromptText;
   /** A parser for one generation. `toolNames` = the declared tools (unknown names are still reported). */
   createToolCallParser(toolNames: readonly string[]): ToolCallStreamParser;
+  /** How this format writes a tool call (its parser, prompt and grammars all use it). */
+  readonly toolCallSyntax: ToolCallSyntax;
+  /** The format's own constraint builder: grammars in {@link toolCallSyntax} for tool choice and JSON modes. */
+  constraints(options?: GrammarConstraintsOptions): ConstraintBuilder;
 }

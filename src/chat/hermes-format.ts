@@ -6,6 +6,8 @@ import { HermesPromptError, renderPrompt, type HermesMessage, type PromptStyle }
 import { ToolDefinitionError, type ToolInput } from "../hermes/tools.js";
 import { JinjaTemplateError } from "../hermes/jinja.js";
 import { ToolCallStreamParser } from "../hermes/tool-calls.js";
+import { HERMES_DIALECT } from "../hermes/dialect.js";
+import { createGrammarConstraints } from "./constraints.js";
 import type { HermesProfileId } from "../hermes/profiles.js";
 import type { PromptText } from "../prompt/text.js";
 import { ChatError } from "./errors.js";
@@ -112,7 +114,11 @@ export function createHermesChatFormat(options: HermesChatFormatOptions = {}): C
       }
     },
     createToolCallParser(toolNames: readonly string[]) {
-      return new ToolCallStreamParser({ tools: toolNames });
+      return new ToolCallStreamParser({ tools: toolNames, syntax: HERMES_DIALECT.toolCall });
+    },
+    toolCallSyntax: HERMES_DIALECT.toolCall,
+    constraints(constraintOptions = {}) {
+      return createGrammarConstraints(HERMES_DIALECT.toolCall, constraintOptions);
     },
   };
 }

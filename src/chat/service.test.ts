@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMockEngine } from "../engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../../test/support/hermes-mock.js";
 import { promptToString } from "../prompt/text.js";
 import { ChatService, collectChat } from "./service.js";
 import { createHermesChatFormat } from "./hermes-format.js";

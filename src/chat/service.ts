@@ -6,10 +6,10 @@
  * prompt once and checks it fits (so errors surface before anything is streamed); then
  * {@link ChatService.stream} (or {@link ChatService.complete}) runs the generation.
  */
-import type { Engine, FinishReason, GenerateRequest, GrammarConstraint, TokenId, Usage } from "../engine/types.js";
+import type { Engine, EngineWarningCode, FinishReason, GenerateEvent, GenerateRequest, GrammarConstraint, TokenId, Usage } from "../engine/types.js";
 import { EngineError } from "../engine/types.js";
 import type { PromptText } from "../prompt/text.js";
-import { noConstraints, type ConstraintBuilder } from "./constraints.js";
+import { noConstraints, type ConstraintBuilder, type GrammarConstraintsOptions } from "./constraints.js";
 import { ChatError } from "./errors.js";
 import type { ChatFormat, ToolCallParserEvent, ToolCallStreamParser } from "./format.js";
 import { randomId } from "./ids.js";
@@ -30,8 +30,12 @@ import type { GeneratedToken } from "../engine/types.js";
 export interface ChatServiceOptions {
   readonly engine: Engine;
   readonly format: ChatFormat;
-  /** Grammar for tool choice / JSON modes. Default {@link noConstraints} (prompt only). */
-  readonly constraints?: ConstraintBuilder;
+  /**
+   * Constrained decoding for tool choice and JSON modes, with the format's own grammars
+   * ({@link ChatFormat.constraints}): `true` or options = on. Default false (the prompt alone; use
+   * `createHermesChat`, which turns it on).
+   */
+  readonly constrained?: boolean | GrammarConstraintsOptions;
   /** Tool-call ids. Default `call_` + 24 random alphanumerics. */
   readonly createToolCallId?: () => string;
   /**
@@ -69,7 +73,8 @@ export class ChatService {
   constructor(options: ChatServiceOptions) {
     this.engine = options.engine;
     this.format = options.format;
-    this.#constraints = options.constraints ?? noConstraints;
+    const constrained = options.constrained ?? false;
+    this.#constraints = constrained === false ? noConstraints : this.format.constraints(constrained === true ? {} : constrained);
     this.#createToolCallId = options.createToolCallId ?? (() => randomId("call_"));
     this.#validate = options.validate ?? true;
   }
@@ -174,13 +179,24 @@ export class ChatService {
     let completionTokens = 0;
     let cut = false;
     let finish: { reason: FinishReason; usage: Usage } | undefined;
+    const warnings: Array<Extract<GenerateEvent, { type: "warning" }>> = [];
 
     try {
       try {
         for await (const event of this.engine.generate(engineRequest)) {
+          if (event.type === "warning" && !started) {
+            // Reported right after generation-start (which marks the first token).
+            warnings.push(event);
+            continue;
+          }
           if (!started) {
             started = true;
             yield { type: "generation-start" };
+            for (const w of warnings.splice(0)) yield { type: "warning", code: w.code, message: w.message };
+          }
+          if (event.type === "warning") {
+            yield { type: "warning", code: event.code, message: event.message };
+            continue;
           }
           if (event.type === "finish") {
             finish = { reason: event.reason, usage: event.usage };
@@ -216,6 +232,7 @@ export class ChatService {
         }
       }
       if (!started && !controller.signal.aborted) yield { type: "generation-start" };
+      for (const w of warnings.splice(0)) yield { type: "warning", code: w.code, message: w.message };
 
       const engineReason: FinishReason = finish?.reason ?? "abort";
       const usage: Usage = finish?.usage ?? {
@@ -339,7 +356,7 @@ class ToolCallTracker {
           break;
         }
         case "error":
-          yield { type: "tool-call-error", kind: event.error.kind, raw: event.error.raw };
+          yield { type: "tool-call-error", kind: event.error.kind, raw: event.error.raw, message: event.error.message };
           break;
         default:
           event satisfies never;
@@ -363,6 +380,7 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
   let sawLogprobs = false;
   let toolCallError: { kind: string; raw: string } | undefined;
   const validationErrors: ChatValidationError[] = [];
+  const warnings: Array<{ code: EngineWarningCode; message: string }> = [];
   for await (const event of events) {
     switch (event.type) {
       case "generation-start":
@@ -382,6 +400,9 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
       case "tool-call-error":
         toolCallError ??= { kind: event.kind, raw: event.raw };
         break;
+      case "warning":
+        warnings.push({ code: event.code, message: event.message });
+        break;
       case "validation-error": {
         const { type: _type, ...failure } = event;
         validationErrors.push(failure);
@@ -396,6 +417,7 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
           ...(sawLogprobs ? { logprobs } : {}),
           ...(toolCallError === undefined ? {} : { toolCallError }),
           ...(validationErrors.length === 0 ? {} : { validationErrors }),
+          ...(warnings.length === 0 ? {} : { warnings }),
         };
       default:
         event satisfies never;

@@ -2,7 +2,7 @@
  * Framework-free chat types: what the chat service accepts and emits. The OpenAI HTTP layer
  * (`src/server/`), the CLI and the agent loop all speak these; none of them is HTTP-specific.
  */
-import type { FinishReason, GeneratedToken, SamplingOptions, Usage } from "../engine/types.js";
+import type { EngineWarningCode, FinishReason, GeneratedToken, SamplingOptions, Usage } from "../engine/types.js";
 
 /** A tool call as it appears in an assistant message (arguments as a JSON string, as OpenAI sends them). */
 export interface ChatToolCall {
@@ -81,8 +81,10 @@ export type ChatEvent =
   | { readonly type: "tool-call-end"; readonly index: number; readonly id: string; readonly name: string; readonly arguments: string }
   /** Generated tokens with their log-probabilities (only when requested), in generation order. */
   | { readonly type: "logprobs"; readonly tokens: readonly GeneratedToken[] }
+  /** The engine ignored or degraded part of the request (see the engine's `warning` event). */
+  | { readonly type: "warning"; readonly code: EngineWarningCode; readonly message: string }
   /** A `<tool_call>` block that failed to parse; its raw text stays in the content (policy P5). */
-  | { readonly type: "tool-call-error"; readonly kind: string; readonly raw: string }
+  | { readonly type: "tool-call-error"; readonly kind: string; readonly raw: string; readonly message: string }
   /**
    * A completed tool call whose arguments fail its `parameters` schema (or names no declared tool), or a
    * JSON-mode answer that is not JSON valid against `response_format` (ajv). Reported, never hidden:
@@ -123,4 +125,6 @@ export interface ChatResult {
   readonly toolCallError?: { readonly kind: string; readonly raw: string };
   /** Validation failures of tool arguments or of the JSON answer, in order (absent when none). */
   readonly validationErrors?: readonly ChatValidationError[];
+  /** What the engine ignored or degraded (absent when nothing). */
+  readonly warnings?: readonly { readonly code: EngineWarningCode; readonly message: string }[];
 }

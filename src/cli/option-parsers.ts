@@ -25,3 +25,12 @@ export function parseNumber(value: string): number {
   if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
   return n;
 }
+
+/** `--template`: which tool_use template the `template` prompt style renders (`model` or `official`). */
+export function parseTemplateChoice(value: string): "model" | "official" {
+  if (value !== "model" && value !== "official") throw new InvalidArgumentError("expected model (the GGUF's own tool_use template, else the official one) or official");
+  return value;
+}
+
+/** Help text of `--template`, the same on every command. */
+export const TEMPLATE_OPTION_HELP = "tool_use template of --style template: model (the GGUF's own, else the official Hermes one) or official";

@@ -125,7 +125,8 @@ export interface TextSegment {
 
 /** Split text at occurrences of marker texts (longest match first at each position). */
 export function splitAtMarkers(text: string, markers: readonly string[]): TextSegment[] {
-  const sorted = [...markers].filter((m) => m !== "").sort((a, b) => b.length - a.length);
+  // Only markers that occur in the text (a vocabulary has hundreds of added tokens; forced text is short).
+  const sorted = markers.filter((m) => m !== "" && text.includes(m)).sort((a, b) => b.length - a.length);
   const out: TextSegment[] = [];
   let plainStart = 0;
   let i = 0;

@@ -2,7 +2,7 @@
  * Validation of a {@link GenerateRequest} apart from its prompt. Pure.
  */
 import { resolveSampling, type ResolvedSampling } from "./sampling-options.js";
-import { EngineError, type GenerateRequest, type LoglikelihoodRequest, type TokenId } from "./types.js";
+import { EngineError, type EngineCapabilities, type GenerateEvent, type GenerateRequest, type LoglikelihoodRequest, type TokenId } from "./types.js";
 
 /** Most top log-probabilities one token may return (OpenAI's limit). */
 export const MAX_TOP_LOGPROBS = 20;
@@ -60,4 +60,32 @@ export function validateLoglikelihoodRequests(requests: readonly LoglikelihoodRe
       if (!Number.isInteger(t) || t < 0 || t >= vocabularySize) fail(`loglikelihood request ${i}: token ${String(t)} is not in the vocabulary`);
     }
   });
+}
+
+/**
+ * Refuse a request that needs a capability the engine lacks (`EngineError` `unsupported`, naming the
+ * feature and the engine); return the `warning`s for what the engine will merely degrade. Every
+ * adapter calls it before generating, so no feature is ever dropped silently.
+ */
+export function checkCapabilities(
+  request: GenerateRequest,
+  capabilities: EngineCapabilities,
+  engineName: string,
+): Extract<GenerateEvent, { type: "warning" }>[] {
+  const unsupported = (feature: string): never => {
+    throw new EngineError(`the ${engineName} engine does not support ${feature}`, "unsupported");
+  };
+  const logprobs = request.logprobs === true || (request.topLogprobs ?? 0) > 0;
+  if (logprobs && !capabilities.logprobs) unsupported("logprobs");
+  if (typeof request.prompt === "object" && Array.isArray(request.prompt) && !capabilities.tokenIdPrompts) unsupported("token-id prompts");
+  const warnings: Extract<GenerateEvent, { type: "warning" }>[] = [];
+  if (request.grammar !== undefined) {
+    if (!capabilities.grammar) unsupported("grammar constraints");
+    if ((request.grammar.lazyTriggers?.length ?? 0) > 0 && !capabilities.lazyGrammar) unsupported("lazy grammars");
+    if (logprobs && !capabilities.logprobsWithGrammar) unsupported("grammar constraints combined with logprobs");
+    if (request.jumpForward === true && !capabilities.jumpForward) {
+      warnings.push({ type: "warning", code: "jump-forward-unavailable", message: `the ${engineName} engine does not implement jump-forward decoding; tokens are sampled one by one` });
+    }
+  }
+  return warnings;
 }

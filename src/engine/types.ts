@@ -6,6 +6,9 @@
  * This file has no runtime dependencies.
  */
 import type { PromptText } from "../prompt/text.js";
+import type { GrammarConstraint } from "../grammar/constraint.js";
+
+export type { GrammarConstraint, GrammarIntent, ToolCallSyntax, ToolGrammarSpec } from "../grammar/constraint.js";
 
 export type TokenId = number;
 
@@ -34,7 +37,7 @@ export interface ModelInfo {
   readonly fileType?: string;
   /** Chat templates: `default` is `tokenizer.chat_template`; named ones (`tool_use`) come from `tokenizer.chat_template.<name>`. */
   readonly chatTemplates: Readonly<Record<string, string>>;
-  /** Special tokens: bos/eos/eot and the Hermes markers, resolved by tokenizing their text with special tokens on. */
+  /** Special tokens: bos/eos/eot and the added-token markers, resolved by tokenizing their text with special tokens on. */
   readonly specialTokens: SpecialTokens;
   /** Every GGUF metadata key as read (large arrays such as the vocabulary elided). */
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -52,8 +55,9 @@ export interface SpecialTokens {
   /** Every token that ends generation (llama.cpp's EOG set, which includes `<|im_end|>`). */
   readonly endOfGeneration: readonly TokenId[];
   /**
-   * Hermes markers that resolved to exactly ONE token (`<|im_start|>`, `<|im_end|>`, `<tools>`, `</tools>`,
-   * `<tool_call>`, `</tool_call>`, `<tool_response>`, `</tool_response>`), keyed by their text.
+   * Every added (control or user-defined) token whose text tokenizes back to exactly that ONE token,
+   * keyed by its text: a chat format looks its markers up here (Hermes: `<|im_start|>`, `<|im_end|>`,
+   * `<tools>`, `<tool_call>`, `<tool_response>` and their closing tags). The engine knows no format.
    */
   readonly markers: Readonly<Record<string, TokenId>>;
 }
@@ -85,18 +89,6 @@ export interface SamplingOptions {
   readonly seed?: number;
 }
 
-/** A grammar constraint in GBNF, optionally lazy (inactive until a trigger appears in the output). */
-export interface GrammarConstraint {
-  readonly gbnf: string;
-  /**
-   * When set, the grammar is lazy: the output is free until one of these texts first occurs in it,
-   * and the grammar (from its `root`) then constrains the text AFTER the trigger (the trigger itself
-   * is generated freely). E.g. trigger `<tool_call>` with a grammar for
-   * `\n{"name": …, "arguments": …}\n</tool_call>`. Default: active from the first token.
-   */
-  readonly lazyTriggers?: readonly string[];
-}
-
 /** The prompt of a generation: typed text, raw text (special tokens honoured), or token ids. */
 export type PromptInput = PromptText | string | readonly TokenId[];
 
@@ -121,7 +113,9 @@ export interface GenerateRequest {
    * keys, punctuation, a tool name once its prefix is unique), append the tokens of that text without
    * sampling and evaluate them in one batch. The text stays valid; the tokens may differ from the ones
    * the model would have sampled (the forced text is tokenized on its own; see docs/agent.md).
-   * Ignored without a grammar or by engines that do not implement it. Default true.
+   * Ignored without a grammar. `undefined` (the default) = where the engine implements it, silently;
+   * `true` on an engine without it ({@link EngineCapabilities.jumpForward}) = a `warning` event;
+   * `false` = never.
    */
   readonly jumpForward?: boolean;
   /** Stops the generation and frees the sequence. */
@@ -169,6 +163,15 @@ export type GenerateEvent =
       readonly tokens: readonly GeneratedToken[];
     }
   | {
+      /**
+       * The engine ignored or degraded part of the request (it never does so silently). Comes before
+       * the first `text-delta` when known up front.
+       */
+      readonly type: "warning";
+      readonly code: EngineWarningCode;
+      readonly message: string;
+    }
+  | {
       readonly type: "finish";
       readonly reason: FinishReason;
       /** The stop string or stop token text that ended generation, when any. */
@@ -202,9 +205,42 @@ export interface DetokenizeOptions {
   readonly special?: boolean;
 }
 
+/** Codes of {@link GenerateEvent} `warning`s. */
+export type EngineWarningCode =
+  /** `jumpForward: true` was asked of an engine (or a grammar) that cannot jump forward. */
+  | "jump-forward-unavailable"
+  /** A sampling option the engine does not implement was ignored. */
+  | "sampling-ignored";
+
+/**
+ * What an engine can do, stated by each adapter. A request that needs a capability the engine lacks
+ * is refused with `EngineError` `unsupported` (naming the feature and the engine), never served
+ * with the feature silently dropped; what an engine merely degrades is a `warning` event.
+ */
+export interface EngineCapabilities {
+  /** Grammar constraints (`GenerateRequest.grammar`). */
+  readonly grammar: boolean;
+  /** Lazy grammars (`GrammarConstraint.lazyTriggers`), the text after the trigger always enforced. */
+  readonly lazyGrammar: boolean;
+  /** Jump-forward decoding under a grammar. */
+  readonly jumpForward: boolean;
+  /** Per-token log-probabilities (`logprobs`, `topLogprobs`). */
+  readonly logprobs: boolean;
+  /** Log-probabilities together with a grammar in one request. */
+  readonly logprobsWithGrammar: boolean;
+  /** {@link Engine.loglikelihood}. */
+  readonly loglikelihood: boolean;
+  /** Prompts given as token ids. */
+  readonly tokenIdPrompts: boolean;
+  /** Sampling options beyond greedy decoding are applied (false: replies are deterministic; the options are validated and ignored). */
+  readonly sampling: boolean;
+}
+
 /** The engine port. */
 export interface Engine {
   readonly info: ModelInfo;
+  /** What this engine can do. */
+  readonly capabilities: EngineCapabilities;
   tokenize(input: string | PromptText, options?: TokenizeOptions): Promise<TokenId[]>;
   detokenize(tokens: readonly TokenId[], options?: DetokenizeOptions): Promise<string>;
   /** Streams a generation. Concurrent calls run in parallel sequences, batched together. */
@@ -236,6 +272,10 @@ export class EngineError extends Error {
       | "offline"
       | "context_length_exceeded"
       | "invalid_request"
+      /** The request needs a capability this engine lacks (see {@link EngineCapabilities}). */
+      | "unsupported"
+      /** A grammar could not be enforced on what the model generated (e.g. text after a lazy trigger the grammar rejects). */
+      | "grammar_violation"
       | "aborted"
       | "disposed"
       | "internal",

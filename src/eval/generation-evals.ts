@@ -22,8 +22,10 @@ export interface GenerationEvalOptions {
   readonly signal?: AbortSignal;
   /** Profile for the prompt (tool-response role). Default `hermes-3`. */
   readonly profile?: HermesProfileId;
-  /** Function-calling prompt style: `card` (the model cards' system prompt) or `template` (the official tool_use template). Default `card`. */
+  /** Function-calling prompt style: `card` (the model cards' system prompt) or `template` (the tool_use template). Default `card`. */
   readonly style?: PromptStyle;
+  /** The tool_use template text of the `template` style (from the composition root's setup). Default: the official Hermes template. */
+  readonly template?: string;
   /** Token budget per answer. Default 512. */
   readonly maxTokens?: number;
   /** Concurrent generations. Default: the engine's sequence count. */
@@ -92,6 +94,7 @@ export async function runFunctionCallingEval(engine: Engine, cases: readonly Fun
       tools: testCase.tools as readonly ToolInput[],
       style: options.style ?? "card",
       profile: options.profile ?? "hermes-3",
+      ...(options.template === undefined ? {} : { template: options.template }),
       bosToken: bosText(engine),
     });
     const output = await generateGreedy(engine, prompt, options.maxTokens ?? 512, options.signal);

@@ -1,6 +1,6 @@
 /**
- * Constrained decoding grammars: JSON Schema → GBNF (llama.cpp dialect), Hermes tool-call
- * grammars, and a pure GBNF parser/recognizer/sampler to check and drive them. No engine imports.
+ * Constrained decoding grammars: JSON Schema → GBNF (llama.cpp dialect), tool-call grammars
+ * generic over a format's tool-call syntax, constraints that carry their intent, and a pure GBNF parser/recognizer/sampler to check and drive them. No engine imports.
  */
 export {
   jsonSchemaToGbnf,
@@ -15,15 +15,21 @@ export {
 } from "./json-schema/convert.js";
 export { SUPPORTED_FORMATS, type SupportedFormat } from "./json-schema/formats.js";
 export {
-  hermesToolCallGbnf,
-  addHermesToolCallRules,
-  HERMES_TOOL_CALL,
+  toolCallGbnf,
+  addToolCallRules,
   addToolCallBranches,
-  type ToolGrammarSpec,
-  type HermesToolCallGrammarOptions,
-  type HermesToolCallGbnfOptions,
+  toolCallTexts,
+  formatToolCall,
+  toolCallsConstraint,
+  jsonOrToolCallsConstraint,
+  jsonSchemaConstraint,
+  type ToolCallTexts,
+  type ToolCallGrammarOptions,
+  type ToolCallGbnfOptions,
+  type ToolCallsConstraintOptions,
   type ToolCallRules,
 } from "./tool-calls.js";
+export { gbnfConstraint, type GrammarConstraint, type GrammarIntent, type ToolCallSyntax, type ToolGrammarSpec } from "./constraint.js";
 export { JsonSchemaGrammarError, formatPointer, type JsonSchemaGrammarErrorCode } from "./errors.js";
 export * as gbnf from "./gbnf/index.js";
 export { GbnfBuilder, MAX_INLINE_REPETITION, type GbnfBuilderOptions } from "./gbnf/builder.js";

@@ -3,7 +3,19 @@ import { JsonSchemaGrammarError } from "./errors.js";
 import { GbnfBuilder } from "./gbnf/builder.js";
 import { GbnfRecognizer } from "./gbnf/recognizer.js";
 import { lit, ref, seq, alt, rep, chars } from "./gbnf/ast.js";
-import { addHermesToolCallRules, hermesToolCallGbnf, type ToolGrammarSpec } from "./tool-calls.js";
+import { addToolCallRules, toolCallGbnf, toolCallsConstraint, jsonOrToolCallsConstraint, formatToolCall, type ToolGrammarSpec } from "./tool-calls.js";
+import type { ToolCallSyntax } from "./constraint.js";
+
+/** A Hermes-shaped syntax (the grammar layer knows no format; src/hermes/dialect.ts declares the real one). */
+const syntax: ToolCallSyntax = {
+  open: "<tool_call>",
+  close: "</tool_call>",
+  afterOpen: "\n",
+  beforeClose: "\n",
+  envelope: { nameKey: "name", argumentsKey: "arguments", argumentsAliases: [], keySeparator: ": ", itemSeparator: ", " },
+  between: { text: "\n", whitespace: " \t\n", maxWhitespace: 2 },
+};
+const hermesToolCallGbnf = (t: readonly ToolGrammarSpec[], o: Parameters<typeof toolCallGbnf>[2] = {}) => toolCallGbnf(syntax, t, o);
 
 const tools: ToolGrammarSpec[] = [
   {
@@ -16,7 +28,7 @@ const tools: ToolGrammarSpec[] = [
 
 const call = (name: string, args: string): string => `<tool_call>\n{"name": "${name}", "arguments": ${args}}\n</tool_call>`;
 
-describe("Hermes tool-call grammar", () => {
+describe("tool-call grammar (Hermes-shaped syntax)", () => {
   test("the name selects the arguments schema", () => {
     const r = GbnfRecognizer.fromText(hermesToolCallGbnf(tools).gbnf);
     expect(r.accepts(call("get_weather", '{"location": "Paris"}'))).toBe(true);
@@ -52,7 +64,7 @@ describe("Hermes tool-call grammar", () => {
   test("embedding: tool-call rules inside a larger grammar (free text, then calls)", () => {
     const b = new GbnfBuilder({ prefix: "tc-" });
     const root = b.reserveExact("root");
-    const { calls } = addHermesToolCallRules(b, tools, { maxCalls: 3 });
+    const { calls } = addToolCallRules(b, syntax, tools, { maxCalls: 3 });
     b.define(root, alt(seq(rep(chars("a-z "), 1, undefined)), ref(calls)));
     const r = GbnfRecognizer.fromText(b.toString());
     expect(r.accepts("hello there")).toBe(true);
@@ -73,5 +85,54 @@ describe("Hermes tool-call grammar", () => {
       expect((e as JsonSchemaGrammarError).message).toBe('tool "bad": unsupported format "hostname" at #/properties/x');
       expect((e as JsonSchemaGrammarError).path).toBe("#/properties/x");
     }
+  });
+});
+
+describe("tool-call constraints carry their intent", () => {
+  test("eager: intent, min/max and the forced envelope", () => {
+    const c = toolCallsConstraint(syntax, tools, { maxCalls: Infinity });
+    expect(c.intent).toEqual({ type: "tool-calls", syntax, tools, minCalls: 1, maxCalls: Infinity, lazy: false, strict: false });
+    expect(c.lazyTriggers).toBeUndefined();
+    const r = GbnfRecognizer.fromText(c.gbnf);
+    expect(r.accepts(`${call("ping", "{}")}\n${call("get_time", '{"tz": "Europe/Paris"}')}`)).toBe(true);
+  });
+
+  test("lazy: the root matches the text after the open tag, up to two whitespace characters between calls", () => {
+    const c = toolCallsConstraint(syntax, tools, { lazy: true, maxCalls: 2 });
+    expect(c.lazyTriggers).toEqual(["<tool_call>"]);
+    expect(c.intent).toMatchObject({ type: "tool-calls", lazy: true, minCalls: 1, maxCalls: 2 });
+    const r = GbnfRecognizer.fromText(c.gbnf);
+    const after = (text: string) => text.slice("<tool_call>".length);
+    expect(r.accepts(after(call("ping", "{}")))).toBe(true);
+    expect(r.accepts(after(`${call("ping", "{}")} \n${call("ping", "{}")}`))).toBe(true);
+    expect(r.accepts(after(`${call("ping", "{}")}   ${call("ping", "{}")}`))).toBe(false);
+    expect(r.accepts(after(`${call("ping", "{}")}\n${call("ping", "{}")}\n${call("ping", "{}")}`))).toBe(false);
+  });
+
+  test("JSON or calls: intent orJson, either branch accepted", () => {
+    const schema = { type: "object", properties: { a: { type: "integer" } }, required: ["a"] };
+    const c = jsonOrToolCallsConstraint(syntax, schema, tools, { jsonStrict: true });
+    expect(c.intent).toMatchObject({ type: "tool-calls", lazy: false, orJson: { schema, strict: true } });
+    const r = GbnfRecognizer.fromText(c.gbnf);
+    expect(r.accepts('{"a": 1}')).toBe(true);
+    expect(r.accepts(call("ping", "{}"))).toBe(true);
+    expect(r.accepts('{"a": "x"}')).toBe(false);
+  });
+
+  test("the builders are generic: another syntax, other keys and separators", () => {
+    const other: ToolCallSyntax = {
+      open: "[CALL]",
+      close: "[/CALL]",
+      afterOpen: "",
+      beforeClose: "",
+      envelope: { nameKey: "tool", argumentsKey: "args", argumentsAliases: [], keySeparator: ":", itemSeparator: "," },
+      between: { text: ";", whitespace: " ", maxWhitespace: 1 },
+    };
+    const text = formatToolCall(other, "ping", "{}");
+    expect(text).toBe('[CALL]{"tool":"ping","args":{}}[/CALL]');
+    const r = GbnfRecognizer.fromText(toolCallGbnf(other, tools, { maxCalls: 2 }).gbnf);
+    expect(r.accepts(`${text};${text}`)).toBe(true);
+    expect(r.accepts(call("ping", "{}"))).toBe(false);
+    expect(formatToolCall(syntax, "ping", "{}")).toBe(call("ping", "{}"));
   });
 });

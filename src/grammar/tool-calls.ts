@@ -1,64 +1,70 @@
 /**
- * Grammars for Hermes tool calls:
+ * Tool-call grammars, generic over the format's {@link ToolCallSyntax} (a format declares its syntax
+ * as data; `src/hermes/dialect.ts` is Hermes's). One call is
  *
  * ```text
- * <tool_call>
- * {"name": "<one of the tool names>", "arguments": <that tool's parameters>}
- * </tool_call>
+ * <open><afterOpen>{"<nameKey>": "<one of the tool names>", "<argumentsKey>": <that tool's parameters>}<beforeClose><close>
  * ```
  *
  * The name comes first and selects the arguments grammar (an alternation over tools), so the
- * arguments always match the schema of the tool that was named.
+ * arguments always match the schema of the tool that was named. {@link toolCallsConstraint} builds
+ * every shape a chat format needs from syntax + tools + `{minCalls, maxCalls, lazy}`:
+ *
+ * - eager (`lazy: false`): the calls from the first token, separated by `between.text`;
+ * - lazy: free text until `open`; the grammar's root then matches the text AFTER the first `open`
+ *   (it comes with `lazyTriggers: [open]`), calls separated by up to `between.maxWhitespace`
+ *   characters of `between.whitespace`.
  */
-import { alt, lit, ref, rep, seq, type GbnfExpr } from "./gbnf/ast.js";
+import type { GrammarConstraint, ToolCallSyntax, ToolGrammarSpec } from "./constraint.js";
+import { alt, chars, lit, ref, rep, seq, type GbnfExpr } from "./gbnf/ast.js";
 import { GbnfBuilder } from "./gbnf/builder.js";
 import { JsonSchemaGrammarError } from "./errors.js";
-import { addJsonSchemaRules, type JsonSchemaGbnf, type JsonSchemaGrammarOptions } from "./json-schema/convert.js";
+import { addJsonSchemaRules, jsonObjectGbnf, jsonSchemaToGbnf, type JsonSchemaGbnf, type JsonSchemaGrammarOptions } from "./json-schema/convert.js";
 
-/** A tool as the grammar needs it: its name and its parameters' JSON Schema. */
-export interface ToolGrammarSpec {
-  readonly name: string;
-  /** JSON Schema of the arguments object. Default: no parameters (`{}` only). */
-  readonly parameters?: unknown;
-}
-
-/** The fixed text around a Hermes tool call (what Hermes models are trained to write). */
-export const HERMES_TOOL_CALL = {
-  open: '<tool_call>\n{"name": "',
-  beforeArguments: '", "arguments": ',
-  close: "}\n</tool_call>",
-} as const;
-
-export interface HermesToolCallGrammarOptions extends JsonSchemaGrammarOptions {
-  /** Fewest calls. Default 1. */
-  readonly minCalls?: number;
-  /** Most calls (`Infinity` = no limit). Default 1; use more for parallel tool calls. */
-  readonly maxCalls?: number;
-  /** Text between consecutive calls. Default `"\n"`. */
-  readonly separator?: string;
-}
-
-export interface ToolCallRules {
-  /** Rule matching exactly one `<tool_call>…</tool_call>` block. */
-  readonly call: string;
-  /** Rule matching `minCalls`..`maxCalls` blocks joined by the separator. */
-  readonly calls: string;
-}
+export type { ToolGrammarSpec, ToolCallSyntax } from "./constraint.js";
 
 const NO_PARAMETERS = { type: "object", properties: {} };
 
+/** The fixed texts around the name and the arguments of one call, derived from the syntax. */
+export interface ToolCallTexts {
+  /** From the open tag through the quote that opens the name, e.g. `<tool_call>\n{"name": "`. */
+  readonly beforeName: string;
+  /** After the name's closing quote through the arguments key, e.g. `", "arguments": `. */
+  readonly beforeArguments: string;
+  /** After the arguments through the close tag, e.g. `}\n</tool_call>`. */
+  readonly afterArguments: string;
+}
+
+/** The literal texts of a call in `syntax`. */
+export function toolCallTexts(syntax: ToolCallSyntax): ToolCallTexts {
+  const e = syntax.envelope;
+  return {
+    beforeName: `${syntax.open}${syntax.afterOpen}{${JSON.stringify(e.nameKey)}${e.keySeparator}"`,
+    beforeArguments: `"${e.itemSeparator}${JSON.stringify(e.argumentsKey)}${e.keySeparator}`,
+    afterArguments: `}${syntax.beforeClose}${syntax.close}`,
+  };
+}
+
+/** Render one call as the syntax writes it (arguments given as JSON text). */
+export function formatToolCall(syntax: ToolCallSyntax, name: string, argumentsJson: string): string {
+  const t = toolCallTexts(syntax);
+  return `${t.beforeName}${JSON.stringify(name).slice(1, -1)}${t.beforeArguments}${argumentsJson}${t.afterArguments}`;
+}
+
 /**
  * One grammar branch per tool: `<name>", "arguments": <that tool's parameters>` — the part of a call
- * after `{"name": "` up to (not including) the closing `}`. Shared by the eager and the lazy tool-call
- * grammars. Throws {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema
- * it cannot convert, and for an empty tool list or a missing or duplicate name.
+ * after the name's opening quote up to (not including) the closing `}`. Throws
+ * {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema it cannot
+ * convert, and for an empty tool list or a missing or duplicate name.
  */
 export function addToolCallBranches(
   builder: GbnfBuilder,
+  syntax: ToolCallSyntax,
   tools: readonly ToolGrammarSpec[],
   options: JsonSchemaGrammarOptions = {},
 ): GbnfExpr[] {
   if (tools.length === 0) throw new JsonSchemaGrammarError("invalid-schema", "no tools to call", "#");
+  const { beforeArguments } = toolCallTexts(syntax);
   const seen = new Set<string>();
   const branches: GbnfExpr[] = [];
   for (const tool of tools) {
@@ -79,47 +85,158 @@ export function addToolCallBranches(
       throw e;
     }
     const encodedName = JSON.stringify(tool.name).slice(1, -1);
-    branches.push(seq(lit(encodedName + HERMES_TOOL_CALL.beforeArguments), ref(args)));
+    branches.push(seq(lit(encodedName + beforeArguments), ref(args)));
   }
   return branches;
 }
 
-/**
- * Adds tool-call rules to a builder (to embed them in a larger grammar, e.g. after free text).
- * Throws {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema it
- * cannot convert, and for duplicate or empty tool lists.
- */
-export function addHermesToolCallRules(
-  builder: GbnfBuilder,
-  tools: readonly ToolGrammarSpec[],
-  options: HermesToolCallGrammarOptions = {},
-): ToolCallRules {
-  const branches = addToolCallBranches(builder, tools, options);
-  const call = builder.add("tool-call", seq(lit(HERMES_TOOL_CALL.open), alt(...branches), lit(HERMES_TOOL_CALL.close)));
-  const min = options.minCalls ?? 1;
-  const max = options.maxCalls ?? 1;
+export interface ToolCallGrammarOptions extends JsonSchemaGrammarOptions {
+  /** Fewest calls. Default 1. */
+  readonly minCalls?: number;
+  /** Most calls (`Infinity` = no limit). Default 1; use more for parallel tool calls. */
+  readonly maxCalls?: number;
+}
+
+export interface ToolCallRules {
+  /** Rule matching exactly one call, tags included. */
+  readonly call: string;
+  /** Rule matching `minCalls`..`maxCalls` calls joined by `between.text`. */
+  readonly calls: string;
+}
+
+function checkCounts(min: number, max: number): void {
   if (!Number.isInteger(min) || min < 0 || !(max === Infinity || (Number.isInteger(max) && max >= Math.max(min, 1)))) {
     throw new RangeError(`invalid call counts: minCalls ${min}, maxCalls ${max}`);
   }
-  const more = seq(lit(options.separator ?? "\n"), ref(call));
+}
+
+/**
+ * Adds eager tool-call rules to a builder (to embed them in a larger grammar). Throws
+ * {@link JsonSchemaGrammarError} (message prefixed with the tool name) for a schema it cannot
+ * convert, and for duplicate or empty tool lists.
+ */
+export function addToolCallRules(
+  builder: GbnfBuilder,
+  syntax: ToolCallSyntax,
+  tools: readonly ToolGrammarSpec[],
+  options: ToolCallGrammarOptions = {},
+): ToolCallRules {
+  const min = options.minCalls ?? 1;
+  const max = options.maxCalls ?? 1;
+  checkCounts(min, max);
+  const texts = toolCallTexts(syntax);
+  const branches = addToolCallBranches(builder, syntax, tools, options);
+  const call = builder.add("tool-call", seq(lit(texts.beforeName), alt(...branches), lit(texts.afterArguments)));
+  const more = seq(lit(syntax.between.text), ref(call));
   const rest = builder.repeat("tool-calls-more", more, Math.max(0, min - 1), max === Infinity ? undefined : max - 1);
   const some = seq(ref(call), rest);
   const calls = builder.add("tool-calls", min === 0 ? rep(some, 0, 1) : some);
   return { call, calls };
 }
 
-export interface HermesToolCallGbnfOptions extends HermesToolCallGrammarOptions {
+export interface ToolCallGbnfOptions extends ToolCallGrammarOptions {
   /** Name of the start rule. Default `"root"`. */
   readonly rootName?: string;
   /** Prefix of every other rule name. Default `""`. */
   readonly rulePrefix?: string;
 }
 
-/** A complete grammar for one or more Hermes tool calls (and nothing else). */
-export function hermesToolCallGbnf(tools: readonly ToolGrammarSpec[], options: HermesToolCallGbnfOptions = {}): JsonSchemaGbnf {
+/** A complete eager grammar for one or more tool calls (and nothing else). */
+export function toolCallGbnf(syntax: ToolCallSyntax, tools: readonly ToolGrammarSpec[], options: ToolCallGbnfOptions = {}): JsonSchemaGbnf {
   const builder = new GbnfBuilder({ prefix: options.rulePrefix ?? "" });
   const root = builder.reserveExact(options.rootName ?? "root");
-  const { calls } = addHermesToolCallRules(builder, tools, options);
+  const { calls } = addToolCallRules(builder, syntax, tools, options);
   builder.define(root, ref(calls));
   return { gbnf: builder.toString(), rootRule: root };
+}
+
+interface LazyCallRules {
+  /** A call after its open tag. */
+  readonly body: string;
+  /** Zero or more further calls (whitespace, tag, body), up to `maxCalls - 1`. */
+  readonly more: GbnfExpr;
+}
+
+function addLazyCallRules(builder: GbnfBuilder, syntax: ToolCallSyntax, tools: readonly ToolGrammarSpec[], maxCalls: number, options: JsonSchemaGrammarOptions): LazyCallRules {
+  if (!(maxCalls === Infinity || (Number.isInteger(maxCalls) && maxCalls >= 1))) throw new RangeError(`invalid maxCalls ${maxCalls}`);
+  const texts = toolCallTexts(syntax);
+  const branches = addToolCallBranches(builder, syntax, tools, options);
+  const body = builder.add("tool-call-body", seq(lit(texts.beforeName.slice(syntax.open.length)), alt(...branches), lit(texts.afterArguments)));
+  const separator = builder.add("tool-call-separator", rep(chars(syntax.between.whitespace), 0, syntax.between.maxWhitespace));
+  const another = seq(ref(separator), lit(syntax.open), ref(body));
+  const more = builder.repeat("tool-calls-more", another, 0, maxCalls === Infinity ? undefined : maxCalls - 1);
+  return { body, more };
+}
+
+export interface ToolCallsConstraintOptions extends JsonSchemaGrammarOptions {
+  /** Fewest calls (eager only; a lazy grammar is inactive until the model opens a call). Default 1. */
+  readonly minCalls?: number;
+  /** Most calls (`Infinity` = no limit). Default 1. */
+  readonly maxCalls?: number;
+  /** Free text until the open tag (`tool_choice: auto`). Default false. */
+  readonly lazy?: boolean;
+}
+
+/**
+ * Tool calls in `syntax` as a {@link GrammarConstraint} (intent `tool-calls`). Throws
+ * {@link JsonSchemaGrammarError} for a tool schema the converter cannot enforce (the message names
+ * the tool) and for an empty or duplicate tool list; `RangeError` for impossible counts.
+ */
+export function toolCallsConstraint(syntax: ToolCallSyntax, tools: readonly ToolGrammarSpec[], options: ToolCallsConstraintOptions = {}): GrammarConstraint {
+  const lazy = options.lazy ?? false;
+  const minCalls = lazy ? 1 : (options.minCalls ?? 1);
+  const maxCalls = options.maxCalls ?? 1;
+  const strict = options.strict ?? false;
+  const intent = { type: "tool-calls", syntax, tools, minCalls, maxCalls, lazy, strict } as const;
+  if (!lazy) return { intent, gbnf: toolCallGbnf(syntax, tools, { ...options, minCalls, maxCalls }).gbnf };
+  const builder = new GbnfBuilder();
+  const root = builder.reserveExact("root");
+  const { body, more } = addLazyCallRules(builder, syntax, tools, maxCalls, options);
+  builder.define(root, seq(ref(body), more));
+  return { intent, gbnf: builder.toString(), lazyTriggers: [syntax.open] };
+}
+
+/**
+ * JSON mode with tools under `auto`: the reply is either a JSON value of `schema` (any JSON object
+ * when undefined) or one or more tool calls. Eager (active from the first token).
+ */
+export function jsonOrToolCallsConstraint(
+  syntax: ToolCallSyntax,
+  schema: unknown,
+  tools: readonly ToolGrammarSpec[],
+  options: JsonSchemaGrammarOptions & { readonly maxCalls?: number; readonly jsonStrict?: boolean } = {},
+): GrammarConstraint {
+  const maxCalls = options.maxCalls ?? Infinity;
+  const builder = new GbnfBuilder();
+  const root = builder.reserveExact("root");
+  const { body, more } = addLazyCallRules(builder, syntax, tools, maxCalls, options);
+  const jsonStrict = schema === undefined ? false : options.jsonStrict === true;
+  const json = addJsonSchemaRules(builder, schema ?? { type: "object" }, {
+    ...(options.whitespace === undefined ? {} : { whitespace: options.whitespace }),
+    strict: jsonStrict,
+    ruleHint: "response",
+  });
+  builder.define(root, alt(ref(json), seq(lit(syntax.open), ref(body), more)));
+  return {
+    intent: {
+      type: "tool-calls",
+      syntax,
+      tools,
+      minCalls: 1,
+      maxCalls,
+      lazy: false,
+      strict: options.strict ?? false,
+      orJson: { ...(schema === undefined ? {} : { schema }), strict: jsonStrict },
+    },
+    gbnf: builder.toString(),
+  };
+}
+
+/** JSON mode as a {@link GrammarConstraint} (intent `json-schema`): a value of `schema`, or any JSON object without one. */
+export function jsonSchemaConstraint(schema?: unknown, options: JsonSchemaGrammarOptions = {}): GrammarConstraint {
+  const strict = schema === undefined ? false : options.strict === true;
+  return {
+    intent: { type: "json-schema", ...(schema === undefined ? {} : { schema }), strict },
+    gbnf: schema === undefined ? jsonObjectGbnf(options).gbnf : jsonSchemaToGbnf(schema, options).gbnf,
+  };
 }

@@ -2,6 +2,7 @@
  * The Hermes core: prompt formats, model profiles and the tool-call parser. Pure (no engine or
  * node-llama-cpp imports). See docs/hermes.md.
  */
+export { HERMES_DIALECT, HERMES_MARKERS, IM_START, IM_END, type ChatDialect } from "./dialect.js";
 export * from "./prompt.js";
 export * from "./profiles.js";
 export * from "./tools.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JinjaTemplateError, renderJinjaTemplate } from "./jinja.js";
-import { readShared, readSharedJson } from "./test-support.js";
+import { readShared, readSharedJson } from "../../test/support/shared.js";
 
 interface TemplateCase {
   id: string;

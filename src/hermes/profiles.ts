@@ -2,6 +2,7 @@
  * Model profiles: the per-model differences of the Hermes format, and their detection from GGUF
  * metadata. Pure: no engine imports.
  */
+import { HERMES_DIALECT } from "./dialect.js";
 
 export type HermesProfileId = "hermes-2-pro" | "hermes-3" | "hermes-3-llama-3.2-3b" | "chatml";
 
@@ -124,7 +125,7 @@ export function detectProfile(metadata: ProfileDetectionInput): ProfileDetection
 
   const templates = metadata.chatTemplates ?? {};
   const toolUse = templates["tool_use"];
-  if (toolUse !== undefined && toolUse.includes("<tool_call>") && toolUse.includes("You are a function calling AI model")) {
+  if (toolUse !== undefined && toolUse.includes(HERMES_DIALECT.toolCall.open) && toolUse.includes("You are a function calling AI model")) {
     return {
       profile: "hermes-3",
       reason: "no Hermes name in the metadata, but tokenizer.chat_template.tool_use is the Hermes function-calling template",

@@ -13,7 +13,7 @@ import {
   type HermesMessage,
 } from "./prompt.js";
 import { normalizeTool, normalizeTools, ToolDefinitionError } from "./tools.js";
-import { readShared, readSharedJson } from "./test-support.js";
+import { readShared, readSharedJson } from "../../test/support/shared.js";
 
 interface CardCase {
   id: string;

@@ -13,10 +13,12 @@ import { getProfile, HERMES_PROFILES, type HermesProfile, type HermesProfileId }
 import { jsonString, pyJsonDumps } from "./python-json.js";
 import { normalizeTools, toOpenAITool, type JsonSchema, type ToolDefinition, type ToolInput } from "./tools.js";
 
-export { IM_START, IM_END } from "../prompt/markers.js";
-import { IM_START, IM_END } from "../prompt/markers.js";
-/** Every Hermes marker that is a single added token in Hermes 2 Pro / Hermes 3 vocabularies. */
-export { HERMES_MARKERS } from "../prompt/markers.js";
+import { HERMES_DIALECT, IM_START, IM_END } from "./dialect.js";
+
+const TOOLS_OPEN = HERMES_DIALECT.tools.open;
+const TOOLS_CLOSE = HERMES_DIALECT.tools.close;
+const CALL = HERMES_DIALECT.toolCall;
+const RESPONSE = HERMES_DIALECT.toolResponse;
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -114,21 +116,21 @@ export const CARD_FUNCTION_CALL_SCHEMA =
 export function cardFunctionCallingSystemPrompt(tools: readonly ToolDefinition[]): PromptText {
   return joinPrompt(
     "You are a function calling AI model. You are provided with function signatures within ",
-    special("<tools>"),
-    special("</tools>"),
+    special(TOOLS_OPEN),
+    special(TOOLS_CLOSE),
     " XML tags. You may call one or more functions to assist with the user query. Don't make assumptions about what values to plug into functions. Here are the available tools: ",
-    special("<tools>"),
+    special(TOOLS_OPEN),
     " ",
     plain(tools.map(serializeToolForCard).join("\n")),
     " ",
-    special("</tools>"),
+    special(TOOLS_CLOSE),
     ` Use the following pydantic model json schema for each tool call you will make: ${CARD_FUNCTION_CALL_SCHEMA} For each function call return a json object with function name and arguments within `,
-    special("<tool_call>"),
-    special("</tool_call>"),
+    special(CALL.open),
+    special(CALL.close),
     " XML tags as follows:\n",
-    special("<tool_call>"),
+    special(CALL.open),
     '\n{"arguments": <args-dict>, "name": <function-name>}\n',
-    special("</tool_call>"),
+    special(CALL.close),
   );
 }
 
@@ -153,7 +155,7 @@ function cardToolCall(call: HermesToolCallInput): PromptText {
   if (typeof fn.name !== "string" || fn.name === "") throw new HermesPromptError("an assistant tool call needs a name");
   const args = fn.arguments ?? {};
   const argsText = typeof args === "string" ? args : pyJsonDumps(args);
-  return joinPrompt(special("<tool_call>"), `\n{"arguments": ${argsText}, "name": ${jsonString(fn.name)}}\n`, special("</tool_call>"));
+  return joinPrompt(special(CALL.open), `\n{"arguments": ${argsText}, "name": ${jsonString(fn.name)}}\n`, special(CALL.close));
 }
 
 /** A tool result's value text: verbatim when it is a JSON value or a Python literal (the cards print a repr), else a JSON string. */
@@ -213,7 +215,7 @@ function renderCardStyle(
             );
           }
           const payload = `{"name": ${jsonString(name)}, "content": ${toolResultValue(contentText(result.content))}}`;
-          group.push(joinPrompt(special("<tool_response>"), "\n", plain(payload), "\n", special("</tool_response>"), "\n"));
+          group.push(joinPrompt(special(RESPONSE.open), "\n", plain(payload), "\n", special(RESPONSE.close), "\n"));
         }
         parts.push(turn(profile.toolResponseRole, joinPrompt(...group)));
         i = j - 1;

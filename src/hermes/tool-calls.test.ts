@@ -8,7 +8,7 @@ import {
   type ToolCallParseResult,
   type ToolCallParserEvent,
 } from "./tool-calls.js";
-import { readSharedJson } from "./test-support.js";
+import { readSharedJson } from "../../test/support/shared.js";
 
 interface ParsingCase {
   id: string;

@@ -9,9 +9,8 @@
  */
 import { literalToPlain, parseJsonOrPython, parseLiteral, type LiteralValue, LiteralSyntaxError } from "./literal.js";
 import { pyJsonDumps } from "./python-json.js";
-
-export const TOOL_CALL_OPEN = "<tool_call>";
-export const TOOL_CALL_CLOSE = "</tool_call>";
+import type { ToolCallSyntax } from "../grammar/constraint.js";
+import { HERMES_DIALECT } from "./dialect.js";
 
 export type ToolCallErrorKind = "invalid_json" | "empty_payload" | "not_an_object" | "missing_name" | "arguments_not_object";
 
@@ -57,6 +56,8 @@ export interface ToolCallParserOptions {
   readonly tools?: readonly string[] | null;
   /** Makes call ids. Default: `call_` + 24 random alphanumerics. */
   readonly generateId?: () => string;
+  /** The tool-call syntax to parse. Default Hermes's (`HERMES_DIALECT.toolCall`). */
+  readonly syntax?: ToolCallSyntax;
 }
 
 const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -87,17 +88,18 @@ function isMap(value: LiteralValue | undefined): value is Map<string, LiteralVal
 }
 
 /** Validate one parsed payload value as a call object (P4). */
-function callFromValue(value: LiteralValue): { name: string; arguments: string } | Extract<BlockOutcome, { ok: false }> {
+function callFromValue(value: LiteralValue, envelope: ToolCallSyntax["envelope"]): { name: string; arguments: string } | Extract<BlockOutcome, { ok: false }> {
   if (!isMap(value)) return { ok: false, kind: "not_an_object", message: "the payload is not a JSON object" };
-  const name = value.get("name");
+  const name = value.get(envelope.nameKey);
   if (typeof name !== "string" || name === "") {
     return { ok: false, kind: "missing_name", message: "the call has no non-empty string name" };
   }
-  let args = value.get("arguments");
-  if (args === undefined || args === null) {
-    const parameters = value.get("parameters");
-    args = parameters === undefined || parameters === null ? new Map() : parameters;
+  let args: LiteralValue | undefined;
+  for (const key of [envelope.argumentsKey, ...envelope.argumentsAliases]) {
+    args = value.get(key);
+    if (args !== undefined && args !== null) break;
   }
+  if (args === undefined || args === null) args = new Map();
   if (typeof args === "string") {
     try {
       args = parseLiteral(args, "json");
@@ -111,7 +113,7 @@ function callFromValue(value: LiteralValue): { name: string; arguments: string }
   return { name, arguments: pyJsonDumps(args) };
 }
 
-function parseBlockPayload(payload: string): BlockOutcome {
+function parseBlockPayload(payload: string, envelope: ToolCallSyntax["envelope"]): BlockOutcome {
   if (payload === "") return { ok: false, kind: "empty_payload", message: "the tool call is empty" };
   const values = parseJsonOrPython(payload, true);
   if (values === undefined) {
@@ -119,7 +121,7 @@ function parseBlockPayload(payload: string): BlockOutcome {
   }
   const calls: Array<{ name: string; arguments: string }> = [];
   for (const value of values) {
-    const call = callFromValue(value);
+    const call = callFromValue(value, envelope);
     if ("ok" in call) return call;
     calls.push(call);
   }
@@ -138,9 +140,11 @@ export class ToolCallStreamParser {
   private ended = false;
   private readonly declared: ReadonlySet<string> | undefined;
   private readonly generateId: () => string;
+  private readonly syntax: ToolCallSyntax;
   private readonly collected: ToolCallParserEvent[] = [];
 
   constructor(options: ToolCallParserOptions = {}) {
+    this.syntax = options.syntax ?? HERMES_DIALECT.toolCall;
     this.declared = options.tools === undefined || options.tools === null ? undefined : new Set(options.tools);
     this.generateId = options.generateId ?? randomToolCallId;
   }
@@ -164,29 +168,31 @@ export class ToolCallStreamParser {
   }
 
   private drain(final: boolean): ToolCallParserEvent[] {
+    const openTag = this.syntax.open;
+    const closeTag = this.syntax.close;
     const events: ToolCallParserEvent[] = [];
     const text = (t: string): void => {
       if (t !== "") events.push({ type: "text-delta", text: t });
     };
     for (;;) {
       if (this.mode === "text") {
-        const open = this.buffer.indexOf(TOOL_CALL_OPEN);
+        const open = this.buffer.indexOf(openTag);
         if (open >= 0) {
           text(this.buffer.slice(0, open));
           this.buffer = this.buffer.slice(open);
           this.mode = "block";
-          this.searchFrom = TOOL_CALL_OPEN.length;
+          this.searchFrom = openTag.length;
           continue;
         }
-        const hold = final ? 0 : heldPrefixLength(this.buffer, TOOL_CALL_OPEN);
+        const hold = final ? 0 : heldPrefixLength(this.buffer, openTag);
         text(this.buffer.slice(0, this.buffer.length - hold));
         this.buffer = this.buffer.slice(this.buffer.length - hold);
         break;
       }
-      const close = this.buffer.indexOf(TOOL_CALL_CLOSE, this.searchFrom);
-      const next = this.buffer.indexOf(TOOL_CALL_OPEN, this.searchFrom);
+      const close = this.buffer.indexOf(closeTag, this.searchFrom);
+      const next = this.buffer.indexOf(openTag, this.searchFrom);
       if (close >= 0 && (next < 0 || close < next)) {
-        const end = close + TOOL_CALL_CLOSE.length;
+        const end = close + closeTag.length;
         this.finishBlock(this.buffer.slice(0, end), true, events);
         this.buffer = this.buffer.slice(end);
         this.mode = "text";
@@ -204,7 +210,7 @@ export class ToolCallStreamParser {
         this.mode = "text";
         continue;
       }
-      this.searchFrom = Math.max(TOOL_CALL_OPEN.length, this.buffer.length - TOOL_CALL_CLOSE.length + 1);
+      this.searchFrom = Math.max(openTag.length, this.buffer.length - closeTag.length + 1);
       break;
     }
     this.collected.push(...events);
@@ -212,8 +218,8 @@ export class ToolCallStreamParser {
   }
 
   private finishBlock(raw: string, closed: boolean, events: ToolCallParserEvent[]): void {
-    const payload = raw.slice(TOOL_CALL_OPEN.length, closed ? raw.length - TOOL_CALL_CLOSE.length : raw.length).trim();
-    const outcome = parseBlockPayload(payload);
+    const payload = raw.slice(this.syntax.open.length, closed ? raw.length - this.syntax.close.length : raw.length).trim();
+    const outcome = parseBlockPayload(payload, this.syntax.envelope);
     if (!outcome.ok) {
       events.push({ type: "text-delta", text: raw });
       events.push({ type: "error", error: { kind: outcome.kind, raw, message: outcome.message } });

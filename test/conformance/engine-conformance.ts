@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinPrompt, plain, special } from "../../src/prompt/text.js";
 import type { Engine, GenerateEvent, GenerateRequest, LoglikelihoodResult, TokenId } from "../../src/engine/types.js";
+import { GbnfRecognizer, gbnfConstraint } from "../../src/grammar/index.js";
 
 export interface ConformanceFixture {
   /** An engine with at least 2 sequences. */
@@ -248,6 +249,51 @@ export function describeEngineConformance(name: string, makeFixture: () => Promi
       await expect(collect(f.engine, { prompt: f.prompt, stop: [""] })).rejects.toMatchObject({ code: "invalid_request" });
       await expect(collect(f.engine, { prompt: [f.engine.info.vocabularySize] })).rejects.toMatchObject({ code: "invalid_request" });
       await expect(f.engine.loglikelihood([{ context: [], continuation: [1] }])).rejects.toMatchObject({ code: "invalid_request" });
+      expect(f.engine.stats().sequencesBusy).toBe(0);
+    });
+
+    it("declares its capabilities, every one a boolean", () => {
+      const c = f.engine.capabilities;
+      for (const key of ["grammar", "lazyGrammar", "jumpForward", "logprobs", "logprobsWithGrammar", "loglikelihood", "tokenIdPrompts", "sampling"] as const) {
+        expect(typeof c[key]).toBe("boolean");
+      }
+    });
+
+    it("grammar: a reply in the grammar's language passes unchanged and ends where the grammar ends", async () => {
+      const r = await collect(f.engine, { prompt: f.prompt, sampling: greedy, grammar: gbnfConstraint(`root ::= ${JSON.stringify(f.reply)}`) });
+      expect(r.text).toBe(f.reply);
+      expect(r.finish.reason).toBe("stop");
+      expect(f.engine.stats().sequencesBusy).toBe(0);
+    });
+
+    it("grammar: a reply the grammar forbids is replaced by one in its language", async () => {
+      const grammar = gbnfConstraint('root ::= "yes" | "no"');
+      const r = await collect(f.engine, { prompt: f.prompt, sampling: greedy, grammar, maxTokens: 16 });
+      expect(["yes", "no"]).toContain(r.text);
+      expect(r.finish.reason).toBe("stop");
+      expect(GbnfRecognizer.fromText(grammar.gbnf).accepts(r.text)).toBe(true);
+    });
+
+    it("lazy grammar: free until the trigger, constrained right after it", async () => {
+      const at = f.reply.indexOf("quick") + "quick".length;
+      const grammar = gbnfConstraint('root ::= " brown cat."', { lazyTriggers: ["quick"] });
+      const r = await collect(f.engine, { prompt: f.prompt, sampling: greedy, grammar, maxTokens: 64 });
+      expect(r.text).toBe(`${f.reply.slice(0, at)} brown cat.`);
+      expect(r.finish.reason).toBe("stop");
+      // A trigger that never occurs leaves the reply alone.
+      const untouched = await collect(f.engine, { prompt: f.prompt, sampling: greedy, grammar: gbnfConstraint('root ::= "x"', { lazyTriggers: ["zebra"] }) });
+      expect(untouched.text).toBe(f.reply);
+    });
+
+    it("refuses what it cannot do (unsupported) and warns about what it degrades, never silently", async () => {
+      const grammar = gbnfConstraint(`root ::= ${JSON.stringify(f.reply)}`);
+      const withLogprobs = collect(f.engine, { prompt: f.prompt, sampling: greedy, grammar, logprobs: true });
+      if (f.engine.capabilities.logprobsWithGrammar) expect((await withLogprobs).text).toBe(f.reply);
+      else await expect(withLogprobs).rejects.toMatchObject({ code: "unsupported" });
+      const jf = await collect(f.engine, { prompt: f.prompt, sampling: greedy, grammar, jumpForward: true });
+      const warnings = jf.events.filter((e) => e.type === "warning");
+      expect(warnings.map((w) => (w.type === "warning" ? w.code : ""))).toEqual(f.engine.capabilities.jumpForward ? [] : ["jump-forward-unavailable"]);
+      expect(jf.text).toBe(f.reply);
       expect(f.engine.stats().sequencesBusy).toBe(0);
     });
 

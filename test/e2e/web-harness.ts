@@ -15,8 +15,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { build } from "vite";
 import { createLlamaCppEngine } from "../../src/engine/llama-cpp/index.js";
-import { ChatService } from "../../src/chat/service.js";
-import { createHermesChatFormat } from "../../src/chat/hermes-format.js";
+import { createHermesChat } from "../../src/chat/hermes-chat.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
 import type { ServerBackend } from "../../src/server/app.js";
 import type { Engine } from "../../src/engine/types.js";
@@ -80,8 +79,9 @@ export async function startTalaria(options: { readonly modelPath: string; readon
   let serverOpen = true;
   if (servesUi) {
     try {
-      engine = await createLlamaCppEngine({ model: options.modelPath, threads: 2, gpu: "auto", sequences: 1, contextSize: 4096 });
-      provide({ engine, chat: new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }) }) });
+      const loaded = await createLlamaCppEngine({ model: options.modelPath, threads: 2, gpu: "auto", sequences: 1, contextSize: 4096 });
+      engine = loaded;
+      provide({ engine: loaded, chat: createHermesChat(loaded, { profile: "hermes-3", constrained: false }).service });
     } catch (error) {
       fail(error);
       await server.close();

@@ -24,6 +24,7 @@ function recording(engine: Engine): { engine: Engine; requests: GenerateRequest[
   const requests: GenerateRequest[] = [];
   const spy: Engine = {
     info: engine.info,
+    capabilities: engine.capabilities,
     tokenize: (i, o) => engine.tokenize(i, o),
     detokenize: (t, o) => engine.detokenize(t, o),
     generate: (r) => {

@@ -4,7 +4,9 @@
  * spells its text the way the tokenizer does gives the same text with and without it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { forcedToolCallGrammar, JsonValidator, jsonModeGrammar, lazyToolCallGrammar } from "../../src/agent/index.js";
+import { JsonValidator } from "../../src/chat/validate.js";
+import { jsonSchemaConstraint, toolCallsConstraint } from "../../src/grammar/index.js";
+import { HERMES_DIALECT } from "../../src/hermes/index.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engine/llama-cpp/index.js";
 import type { FinishReason, GenerateRequest } from "../../src/engine/types.js";
 import { renderPrompt } from "../../src/hermes/index.js";
@@ -31,7 +33,7 @@ async function generate(engine: LlamaCppEngine, request: GenerateRequest): Promi
   let reason: FinishReason = "stop";
   for await (const event of engine.generate(request)) {
     if (event.type === "text-delta") text += event.text;
-    else reason = event.reason;
+    else if (event.type === "finish") reason = event.reason;
   }
   return { text, reason, forced: engine.forcedTokenCount - before };
 }
@@ -49,7 +51,7 @@ describe("jump-forward on a scripted model (canonical spelling)", () => {
   afterAll(async () => engine?.dispose());
 
   it("lazy auto grammar: the same text with and without jump-forward at temperature 0, with tokens forced", async () => {
-    const base = { prompt: prompt(engine), maxTokens: 64, sampling: { temperature: 0 }, grammar: lazyToolCallGrammar(TOOLS) };
+    const base = { prompt: prompt(engine), maxTokens: 64, sampling: { temperature: 0 }, grammar: toolCallsConstraint(HERMES_DIALECT.toolCall, TOOLS, { lazy: true, maxCalls: Infinity }) };
     const off = await generate(engine, { ...base, jumpForward: false });
     const on = await generate(engine, { ...base, jumpForward: true });
     expect(off.text).toBe(`Sure.\n${CALL}`);
@@ -61,7 +63,7 @@ describe("jump-forward on a scripted model (canonical spelling)", () => {
   });
 
   it("a grammar that is complete stops generation without sampling (parallel calls off)", async () => {
-    const single = lazyToolCallGrammar(TOOLS, { maxCalls: 1 });
+    const single = toolCallsConstraint(HERMES_DIALECT.toolCall, TOOLS, { lazy: true, maxCalls: 1 });
     const on = await generate(engine, { prompt: prompt(engine), maxTokens: 64, sampling: { temperature: 0 }, grammar: single });
     expect(on.text).toBe(`Sure.\n${CALL}`);
     expect(on.reason).toBe("stop");
@@ -80,7 +82,7 @@ describe("jump-forward on the random model", () => {
       for (const jumpForward of [false, true]) {
         const r = await generate(engine, {
           prompt: prompt(engine),
-          grammar: forcedToolCallGrammar(TOOLS),
+          grammar: toolCallsConstraint(HERMES_DIALECT.toolCall, TOOLS),
           jumpForward,
           maxTokens: 160,
           sampling: { temperature, seed: 11 },
@@ -105,7 +107,7 @@ describe("jump-forward on the random model", () => {
       additionalProperties: false,
     };
     for (const seed of [1, 2]) {
-      const r = await generate(engine, { prompt: "<|im_start|>user\nJSON please<|im_end|>\n<|im_start|>assistant\n", grammar: jsonModeGrammar(schema, { whitespace: "compact" }), maxTokens: 120, sampling: { temperature: 1, seed } });
+      const r = await generate(engine, { prompt: "<|im_start|>user\nJSON please<|im_end|>\n<|im_start|>assistant\n", grammar: jsonSchemaConstraint(schema, { whitespace: "compact" }), maxTokens: 120, sampling: { temperature: 1, seed } });
       expect(r.reason).toBe("stop");
       expect(validator.validate(schema, JSON.parse(r.text)), r.text).toEqual({ valid: true });
       expect(r.forced).toBeGreaterThan(0);

@@ -8,10 +8,9 @@
  *   `<tool_call>`; `parallel_tool_calls: false` keeps one call; both GGUF types of the tags.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createToolConstraints, JsonValidator } from "../../src/agent/index.js";
+import { JsonValidator } from "../../src/chat/validate.js";
 import { ChatService } from "../../src/chat/service.js";
 import { createHermesChatFormat } from "../../src/chat/hermes-format.js";
-import { noConstraints } from "../../src/chat/constraints.js";
 import type { ChatRequest, ChatResult, ToolDefinition } from "../../src/chat/types.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engine/llama-cpp/index.js";
 import { ensureTestModel } from "../../src/testmodels/index.js";
@@ -56,7 +55,7 @@ function service(engine: LlamaCppEngine, constrained = true): ChatService {
   return new ChatService({
     engine,
     format: createHermesChatFormat({ profile: "hermes-3", style: "template", bosToken: engine.info.specialTokens.bos?.text ?? "" }),
-    constraints: constrained ? createToolConstraints() : noConstraints,
+    constrained,
   });
 }
 

@@ -10,7 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, type Llama, type LlamaContext, type LlamaGrammar, type LlamaModel, type Token } from "node-llama-cpp";
-import { hermesToolCallGbnf, jsonSchemaToGbnf, type WhitespaceMode } from "../../src/grammar/index.js";
+import { toolCallGbnf, jsonSchemaToGbnf, type WhitespaceMode } from "../../src/grammar/index.js";
+import { HERMES_DIALECT } from "../../src/hermes/dialect.js";
 import { parseGbnf } from "../../src/grammar/gbnf/parse.js";
 import { GbnfRecognizer } from "../../src/grammar/gbnf/recognizer.js";
 import { GrammarSampler, seededRandom } from "../../src/grammar/gbnf/sample.js";
@@ -59,7 +60,7 @@ describe("llama.cpp accepts our grammars", () => {
   test("Hermes tool-call grammar over all corpus tools", async () => {
     const tools = corpus.filter((e) => e.tool !== undefined).map((e) => ({ name: e.tool?.name as string, parameters: e.schema }));
     expect(tools.length).toBeGreaterThanOrEqual(10);
-    const { gbnf } = hermesToolCallGbnf(tools, { maxCalls: 3 });
+    const { gbnf } = toolCallGbnf(HERMES_DIALECT.toolCall, tools, { maxCalls: 3 });
     const grammar = await llama.createGrammar({ grammar: gbnf });
     const weather = '<tool_call>\n{"name": "get_weather", "arguments": {"location": "Paris"}}\n</tool_call>';
     expect(llamaAccepts(grammar, weather)).toBe(true);

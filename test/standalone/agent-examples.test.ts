@@ -2,12 +2,14 @@
  * The example tools (examples/tools.ts): the calculator's parser, unit conversion, the lookup table,
  * and loading the file the way `talaria run --tools examples/tools.ts` does (TypeScript transpiled).
  */
+import { formatToolCall } from "../../src/grammar/index.js";
+import { HERMES_DIALECT } from "../../src/hermes/dialect.js";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadToolsModule, resolveTools, runAgentToEnd, ToolsModuleError } from "../../src/agent/index.js";
-import { createMockEngine } from "../../src/engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import { convertUnits, evaluateExpression, ExpressionError } from "../../examples/tools.js";
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../examples");
@@ -74,7 +76,7 @@ describe("loading examples/tools.ts like talaria run", () => {
 
   it("the loaded tools run inside the agent loop", async () => {
     const tools = await loadToolsModule(path.join(EXAMPLES, "tools.ts"));
-    const call = (name: string, args: unknown) => `<tool_call>\n${JSON.stringify({ name, arguments: args })}\n</tool_call>`;
+    const call = (name: string, args: unknown) => formatToolCall(HERMES_DIALECT.toolCall, name, JSON.stringify(args));
     const engine = createMockEngine({
       script: (p) =>
         p.includes("<tool_response>")

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { inspectRows, renderTable } from "../../src/cli/commands/inspect.js";
-import { createMockEngine } from "../../src/engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 
 describe("inspect table", () => {
   it("renders every ModelInfo field as aligned rows, with extra rows appended", () => {

@@ -1,4 +1,4 @@
-import { createMockEngine } from "../../src/engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import { CONFORMANCE_PROMPT, CONFORMANCE_REPLY, describeEngineConformance } from "../conformance/engine-conformance.js";
 
 describeEngineConformance("mock", async () => ({

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runEvalCommand, type EvalCommandOptions } from "../../src/cli/commands/eval.js";
-import { createMockEngine } from "../../src/engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import type { Engine } from "../../src/engine/types.js";
 import { parseFunctionCallingCases } from "../../src/eval/function-calling/cases.js";
 import { parseJsonModeCases } from "../../src/eval/json-mode/cases.js";

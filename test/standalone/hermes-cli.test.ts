@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { parseOutput } from "../../src/cli/commands/parse.js";
 import { runRender } from "../../src/cli/commands/render.js";
-import { readSharedJson } from "../../src/hermes/test-support.js";
+import { readSharedJson } from "../support/shared.js";
 
 let dir: string;
 beforeAll(async () => {

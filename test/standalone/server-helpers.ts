@@ -1,5 +1,6 @@
 /** Shared setup for the standalone server tests: an in-process server on 127.0.0.1:0 over the mock engine. */
-import { createMockEngine, type MockEngine, type MockEngineOptions } from "../../src/engine/mock/mock-engine.js";
+import type { MockEngine, MockEngineOptions } from "../../src/engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import { ChatService } from "../../src/chat/service.js";
 import { createHermesChatFormat, type HermesChatFormatOptions } from "../../src/chat/hermes-format.js";
 import { startServer, type RunningServer, type TalariaServerOptions } from "../../src/server/server.js";

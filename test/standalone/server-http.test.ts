@@ -1,7 +1,7 @@
 /** Talaria's HTTP surface over the mock engine, with plain fetch + eventsource-parser. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createParser } from "eventsource-parser";
-import { createMockEngine } from "../../src/engine/mock/mock-engine.js";
+import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import { ChatService } from "../../src/chat/service.js";
 import { createHermesChatFormat } from "../../src/chat/hermes-format.js";
 import { startServer } from "../../src/server/server.js";

@@ -26,7 +26,8 @@ import {
 } from "../../bench/index.js";
 import { startServer } from "../../server/server.js";
 import { createServeBackend, resolveProfile } from "./serve.js";
-import { addModelOptions, loadEngineFromFlags, parseNumber, parsePositiveInt, parseInteger, type ModelFlags } from "./generate.js";
+import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
+import { parseNumber, parsePositiveInt, parseInteger } from "../option-parsers.js";
 
 /** `1,2,4` → [1, 2, 4] (positive integers). */
 export function parseIntList(value: string): number[] {
@@ -191,7 +192,7 @@ export async function runBenchEngineCommand(
   const serverNeed = flags.server === true ? flags.serverInputLen + maxGen + 96 : 0;
   const contextSize = flags.contextSize ?? Math.ceil(Math.max(requiredContextSize(benchOptions), serverNeed) / 256) * 256;
   log(`talaria bench engine: loading ${flags.model} (${sequences} sequence(s) × ${contextSize} tokens)…`);
-  const engine = await loadEngineFromFlags({ ...flags, sequences, contextSize });
+  const engine = await loadEngine({ ...flags, sequences, contextSize });
   try {
     const backend = { gpu: engine.gpu === false ? "cpu" : engine.gpu, threads: engine.threads };
     log(`backend: ${backend.gpu}, ${backend.threads} thread(s)`);

@@ -6,20 +6,13 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { Engine, SamplingOptions } from "../../engine/types.js";
-import {
-  renderPrompt,
-  ToolCallStreamParser,
-  normalizeTools,
-  warnProfileOnce,
-  type HermesMessage,
-  type HermesProfile,
-  type ParsedToolCall,
-  type PromptStyle,
-  type ToolDefinition,
-  type ToolInput,
-} from "../../hermes/index.js";
-import { chooseProfile, loadEngine, parsePositiveInt, readToolsFile } from "./hermes-io.js";
-import { parseNumber } from "../option-parsers.js";
+import { normalizeTools, warnProfileOnce, getProfile, type HermesProfile, type PromptStyle, type ToolInput } from "../../hermes/index.js";
+import { createHermesChat, resolveHermesChatSetup, type TemplateChoice } from "../../chat/hermes-chat.js";
+import type { ChatService } from "../../chat/service.js";
+import type { ChatMessage, ToolDefinition } from "../../chat/types.js";
+import { readToolsFile } from "./hermes-io.js";
+import { loadEngine } from "../engine-loader.js";
+import { parseNumber, parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 
 export interface ChatOutput {
   write(text: string): void;
@@ -33,6 +26,8 @@ export interface ChatSessionOptions {
   readonly tools?: readonly ToolInput[];
   /** Prompt style. Default `card`. */
   readonly style?: PromptStyle;
+  /** The tool_use template of the `template` style. Default `model`. */
+  readonly template?: TemplateChoice;
   /** Model profile. Default: detected from the engine's model metadata. */
   readonly profile?: HermesProfile;
   /** Maximum tokens per reply. Default 1024. */
@@ -45,29 +40,53 @@ export interface ChatSessionOptions {
   readonly notes?: ChatOutput;
 }
 
+/** A parsed tool call of a reply. */
+export interface ChatTurnToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** The arguments as JSON text. */
+  readonly arguments: string;
+  /** True when the name is not a declared tool. */
+  readonly unknownTool: boolean;
+}
+
 export interface ChatTurnResult {
   readonly content: string;
-  readonly toolCalls: readonly ParsedToolCall[];
+  readonly toolCalls: readonly ChatTurnToolCall[];
   readonly finishReason: string;
 }
 
 /** Format a parsed call for the terminal. */
-export function formatToolCall(call: ParsedToolCall): string {
+export function formatToolCall(call: ChatTurnToolCall): string {
   return `[tool call ${call.id}] ${call.name} ${call.arguments}${call.unknownTool ? " (unknown tool)" : ""}`;
 }
 
-/** One conversation with a model: history, streaming replies and parsed tool calls. */
+/**
+ * One conversation with a model: history, streaming replies and parsed tool calls, on the chat
+ * service from the composition root (`createHermesChat`; unconstrained and unvalidated, as a
+ * terminal chat shows what the model writes).
+ */
 export class ChatSession {
-  private messages: HermesMessage[] = [];
+  private messages: ChatMessage[] = [];
   private system: string | undefined;
-  private pending: ParsedToolCall[] = [];
+  private pending: ChatTurnToolCall[] = [];
   private readonly tools: readonly ToolDefinition[];
-  private readonly profile: HermesProfile;
+  private readonly service: ChatService;
 
   constructor(private readonly options: ChatSessionOptions) {
     this.system = options.system;
-    this.tools = normalizeTools(options.tools ?? []);
-    this.profile = options.profile ?? chooseProfile(undefined, options.engine.info).profile;
+    this.tools = normalizeTools(options.tools ?? []).map((t) => ({
+      name: t.name,
+      ...(t.description === undefined ? {} : { description: t.description }),
+      ...(t.parameters === undefined ? {} : { parameters: t.parameters as Readonly<Record<string, unknown>> }),
+    }));
+    this.service = createHermesChat(options.engine, {
+      ...(options.profile === undefined ? {} : { profile: options.profile.id }),
+      ...(options.style === undefined ? {} : { style: options.style }),
+      ...(options.template === undefined ? {} : { template: options.template }),
+      constrained: false,
+      validate: false,
+    }).service;
   }
 
   /** Forget the conversation (the system prompt stays). */
@@ -81,7 +100,7 @@ export class ChatSession {
   }
 
   /** Calls of the last reply that still wait for a `/tool` result. */
-  pendingToolCalls(): readonly ParsedToolCall[] {
+  pendingToolCalls(): readonly ChatTurnToolCall[] {
     return this.pending;
   }
 
@@ -94,73 +113,65 @@ export class ChatSession {
   async sendToolResult(content: string, signal?: AbortSignal): Promise<ChatTurnResult | undefined> {
     const call = this.pending.shift();
     if (call === undefined) throw new Error("no tool call is waiting for a result");
-    this.messages.push({ role: "tool", tool_call_id: call.id, name: call.name, content });
+    this.messages.push({ role: "tool", toolCallId: call.id, name: call.name, content });
     if (this.pending.length > 0) return undefined;
     return this.reply(signal);
   }
 
   private async reply(signal?: AbortSignal): Promise<ChatTurnResult> {
-    const { engine, output } = this.options;
+    const { output } = this.options;
     const notes = this.options.notes ?? output;
-    const info = engine.info;
-    const history: HermesMessage[] = this.system === undefined ? this.messages : [{ role: "system", content: this.system }, ...this.messages];
-    const style = this.options.style ?? "card";
-    const template = info.chatTemplates["tool_use"];
-    const prompt = renderPrompt({
+    const history: ChatMessage[] = this.system === undefined ? this.messages : [{ role: "system", content: this.system }, ...this.messages];
+    const declared = new Set(this.tools.map((t) => t.name));
+    const prepared = await this.service.prepare({
       messages: history,
       ...(this.tools.length > 0 ? { tools: this.tools } : {}),
-      style,
-      profile: this.profile,
-      ...(template !== undefined ? { template } : {}),
-      bosToken: info.specialTokens.bos?.text ?? "",
+      maxTokens: this.options.maxTokens ?? 1024,
+      ...(this.options.sampling === undefined ? {} : { sampling: this.options.sampling }),
     });
-    const parser = new ToolCallStreamParser({ tools: this.tools.length > 0 ? this.tools.map((t) => t.name) : null });
+    let content = "";
+    const calls: ChatTurnToolCall[] = [];
     let finishReason = "stop";
-    const handle = (events: ReturnType<ToolCallStreamParser["push"]>): void => {
-      for (const event of events) {
+    try {
+      for await (const event of this.service.stream(prepared, signal === undefined ? {} : { signal })) {
         switch (event.type) {
           case "text-delta":
+            content += event.text;
             output.write(event.text);
             break;
-          case "tool-call-end":
-            output.write(`\n${formatToolCall(event)}\n`);
+          case "tool-call-end": {
+            const call = { id: event.id, name: event.name, arguments: event.arguments, unknownTool: !declared.has(event.name) };
+            calls.push(call);
+            output.write(`\n${formatToolCall(call)}\n`);
             break;
-          case "error":
-            notes.write(`\n[tool call error: ${event.error.kind}] ${event.error.message}\n`);
+          }
+          case "tool-call-error":
+            notes.write(`\n[tool call error: ${event.kind}] ${event.message}\n`);
             break;
+          case "warning":
+            notes.write(`\n[warning: ${event.code}] ${event.message}\n`);
+            break;
+          case "finish":
+            finishReason = event.reason;
+            break;
+          case "generation-start":
           case "tool-call-start":
           case "tool-call-delta":
+          case "logprobs":
+          case "validation-error":
             break;
           default:
             event satisfies never;
         }
       }
-    };
-    try {
-      for await (const event of engine.generate({
-        prompt,
-        maxTokens: this.options.maxTokens ?? 1024,
-        ...(this.options.sampling === undefined ? {} : { sampling: this.options.sampling }),
-        ...(signal === undefined ? {} : { signal }),
-      })) {
-        if (event.type === "text-delta") handle(parser.push(event.text));
-        else finishReason = event.reason;
-      }
     } catch (error) {
       if (!(signal?.aborted ?? false)) throw error;
       finishReason = "abort";
     }
-    handle(parser.end());
-    const result = parser.result();
-    this.messages.push({
-      role: "assistant",
-      content: result.content === "" && result.toolCalls.length > 0 ? null : result.content,
-      ...(result.toolCalls.length > 0
-        ? { tool_calls: result.toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })) }
-        : {}),
-    });
-    this.pending = [...result.toolCalls];
-    return { content: result.content, toolCalls: result.toolCalls, finishReason };
+    const text = calls.length > 0 ? content.trim() : content;
+    this.messages.push({ role: "assistant", content: text === "" && calls.length > 0 ? null : text, ...(calls.length > 0 ? { toolCalls: calls } : {}) });
+    this.pending = [...calls];
+    return { content: text, toolCalls: calls, finishReason };
   }
 }
 
@@ -169,6 +180,7 @@ interface ChatCommandOptions {
   readonly system?: string;
   readonly tools?: string;
   readonly style: string;
+  readonly template?: "model" | "official";
   readonly profile?: string;
   readonly prompt?: string;
   readonly maxTokens: number;
@@ -186,6 +198,7 @@ export function register(program: Command): void {
     .option("--system <text>", "system prompt")
     .option("--tools <file>", "tools the model may call (JSON array of OpenAI tools)")
     .option("--style <style>", "function-calling prompt style: card or template", "card")
+    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)
     .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected)")
     .option("-p, --prompt <message>", "answer this one message and exit")
     .option("--max-tokens <n>", "maximum tokens per reply", parsePositiveInt, 1024)
@@ -204,12 +217,13 @@ export async function runChat(
 ): Promise<void> {
   if (options.style !== "card" && options.style !== "template") throw new Error(`--style must be card or template, got ${options.style}`);
   const tools = options.tools === undefined ? [] : await readToolsFile(options.tools);
-  const engine = await loadEngine(options.model, {
+  const engine = await loadEngine({
+    model: options.model,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
   });
   try {
-    const { profile } = chooseProfile(options.profile, engine.info);
+    const profile = getProfile(resolveHermesChatSetup(engine.info, { profile: options.profile === undefined ? "auto" : getProfile(options.profile).id }).profile);
     warnProfileOnce(profile, (m) => io.notes.write(m + "\n"));
     const sampling: SamplingOptions = {
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
@@ -220,6 +234,7 @@ export async function runChat(
       ...(options.system === undefined ? {} : { system: options.system }),
       tools,
       style: options.style,
+      ...(options.template === undefined ? {} : { template: options.template }),
       profile,
       maxTokens: options.maxTokens,
       sampling,

@@ -18,7 +18,8 @@ import { matchCard, parseCardScores, type ModelCard } from "../../eval/report.js
 import { runTasks, type TaskInput } from "../../eval/runner.js";
 import { formatReport } from "../../eval/table.js";
 import { isSuiteName, selectTasks } from "../../eval/tasks/index.js";
-import { detectProfile, isProfileId, type HermesProfileId } from "../../hermes/profiles.js";
+import { isProfileId, type HermesProfileId } from "../../hermes/profiles.js";
+import { resolveHermesChatSetup } from "../../chat/hermes-chat.js";
 
 export const EVAL_SUITES = ["gpt4all", "agieval", "bigbench", "truthfulqa", "all", "function-calling", "json-mode"] as const;
 export type EvalSuiteOption = (typeof EVAL_SUITES)[number];
@@ -71,11 +72,11 @@ export class EvalUsageError extends Error {
   }
 }
 
+/** The profile (or card key) to report: `--profile` as given, else the composition root's detection. */
 function profileOf(engine: Engine, requested: string | undefined): { profile: string; reason: string } {
   if (requested !== undefined) return { profile: requested, reason: "--profile" };
-  const info = engine.info;
-  const detected = detectProfile({ name: info.name, basename: info.basename, finetune: info.finetune, sizeLabel: info.sizeLabel, chatTemplates: info.chatTemplates });
-  return { profile: detected.profile, reason: detected.reason };
+  const setup = resolveHermesChatSetup(engine.info, { profile: "auto" });
+  return { profile: setup.profile, reason: setup.profileReason };
 }
 
 function loadCard(dataDir: string | undefined, engine: Engine, profile: string): ModelCard | undefined {
@@ -161,9 +162,12 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
     try {
       const { profile } = profileOf(engine, options.profile);
       const hermesProfile: HermesProfileId = isProfileId(profile) ? profile : profile.startsWith("hermes-2-pro") ? "hermes-2-pro" : "hermes-3";
+      const setup = resolveHermesChatSetup(engine.info, { profile: hermesProfile });
       const bar = progressBar(progress, "cases");
       const common = {
-        profile: hermesProfile,
+        profile: setup.profile,
+        style: setup.style,
+        ...(setup.templateText === undefined ? {} : { template: setup.templateText }),
         maxTokens: options.maxTokens,
         concurrency: options.parallel,
         onCase: (done: number) => bar.update(done, options.suite),
@@ -310,14 +314,16 @@ export function register(program: Command): void {
       try {
         await runEvalCommand(options, {
           createEngine: async (o) => {
-            const { createLlamaCppEngine } = await import("../../engine/llama-cpp/index.js");
-            return createLlamaCppEngine({
-              model: o.model,
-              sequences: o.sequences,
-              ...(o.threads !== undefined ? { threads: o.threads } : {}),
-              ...(o.contextSize !== undefined ? { contextSize: o.contextSize } : {}),
-              ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
-            });
+            const { loadEngine } = await import("../engine-loader.js");
+            return loadEngine(
+              {
+                model: o.model,
+                sequences: o.sequences,
+                ...(o.threads !== undefined ? { threads: o.threads } : {}),
+                ...(o.contextSize !== undefined ? { contextSize: o.contextSize } : {}),
+              },
+              o.gpu !== undefined ? { gpu: o.gpu } : {},
+            );
           },
           stdout: (t) => process.stdout.write(t),
           stderr: (t) => process.stderr.write(t),

@@ -1,9 +1,8 @@
 /** Small helpers shared by the `render`, `parse` and `chat` commands. */
 import { readFile } from "node:fs/promises";
-import { createLlamaCppEngine } from "../../engine/llama-cpp/index.js";
-import type { Engine, ModelInfo } from "../../engine/types.js";
-import { detectProfile, getProfile, type HermesProfile, type HermesMessage, type ToolInput } from "../../hermes/index.js";
-export { parsePositiveInt } from "../option-parsers.js";
+import type { ModelInfo } from "../../engine/types.js";
+import { getProfile, isProfileId, type HermesProfile, type HermesMessage, type ToolInput } from "../../hermes/index.js";
+import { resolveHermesChatSetup } from "../../chat/hermes-chat.js";
 
 export async function readJsonFile(file: string, what: string): Promise<unknown> {
   let text: string;
@@ -38,25 +37,12 @@ export async function readToolsFile(file: string): Promise<ToolInput[]> {
   return tools as ToolInput[];
 }
 
-/** Load a GGUF through the engine adapter (small context; the CLI only needs metadata or a short chat). */
-export async function loadEngine(model: string, options: { threads?: number; contextSize?: number } = {}): Promise<Engine> {
-  return createLlamaCppEngine({
-    model,
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
-  });
-}
-
-/** The profile to use: `--profile` if given, else detected from the model's metadata, else `hermes-3`. */
+/**
+ * The profile to use: `--profile` if given, else detected from the model's metadata, else `hermes-3`
+ * (the composition root's rule, `resolveHermesChatSetup`). Throws for an unknown profile id.
+ */
 export function chooseProfile(requested: string | undefined, info: ModelInfo | undefined): { profile: HermesProfile; reason: string } {
-  if (requested !== undefined) return { profile: getProfile(requested), reason: "--profile" };
-  if (info === undefined) return { profile: getProfile("hermes-3"), reason: "default (no model given)" };
-  const detection = detectProfile({
-    name: info.name,
-    basename: info.basename,
-    finetune: info.finetune,
-    sizeLabel: info.sizeLabel,
-    chatTemplates: info.chatTemplates,
-  });
-  return { profile: getProfile(detection.profile), reason: detection.reason };
+  if (requested !== undefined && requested !== "auto" && !isProfileId(requested)) getProfile(requested);
+  const setup = resolveHermesChatSetup(info, { profile: requested === undefined || !isProfileId(requested) ? "auto" : requested });
+  return { profile: getProfile(setup.profile), reason: requested !== undefined && requested !== "auto" ? "--profile" : setup.profileReason };
 }

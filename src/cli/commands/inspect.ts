@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { DEFAULT_CONTEXT_SIZE } from "../../engine/llama-cpp/index.js";
 import type { ModelInfo } from "../../engine/types.js";
-import { addModelOptions, loadEngineFromFlags, type ModelFlags } from "./generate.js";
+import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
 import { chooseProfile } from "./hermes-io.js";
 
 export type InspectRow = readonly [label: string, value: string];
@@ -82,7 +82,7 @@ export function register(program: Command): void {
     .option("--profile <id>", "force a Hermes model profile instead of detecting it")
     .action(async (flags: InspectFlags) => {
       // A small context is enough to read the model; report the size `generate`/`serve` would allocate.
-      const engine = await loadEngineFromFlags({ ...flags, contextSize: 256, threads: flags.threads ?? 1 });
+      const engine = await loadEngine({ ...flags, contextSize: 256, threads: flags.threads ?? 1 });
       try {
         const contextSize = flags.contextSize ?? Math.min(engine.info.trainContextLength, DEFAULT_CONTEXT_SIZE);
         const info: ModelInfo = { ...engine.info, contextSize };

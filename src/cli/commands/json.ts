@@ -8,8 +8,9 @@ import type { Command } from "commander";
 import { generateJson } from "../../agent/index.js";
 import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
-import { chooseProfile, loadEngine, parsePositiveInt, readJsonFile } from "./hermes-io.js";
-import { parseCount, parseNumber } from "../option-parsers.js";
+import { chooseProfile, readJsonFile } from "./hermes-io.js";
+import { loadEngine } from "../engine-loader.js";
+import { parseCount, parseNumber, parsePositiveInt } from "../option-parsers.js";
 import { withSigintAbort } from "../sigint.js";
 
 export interface JsonCommandOptions {
@@ -43,7 +44,8 @@ export async function runJson(query: string, options: JsonCommandOptions, io: Js
   }
   const engine =
     engineOverride ??
-    (await loadEngine(options.model, {
+    (await loadEngine({
+      model: options.model,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     }));

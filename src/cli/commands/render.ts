@@ -5,12 +5,16 @@ import type { Command } from "commander";
 import { promptToString } from "../../prompt/text.js";
 import type { Engine } from "../../engine/types.js";
 import { renderPrompt, warnProfileOnce, type JsonModePromptVariant, type PromptStyle, type ToolInput } from "../../hermes/index.js";
-import { chooseProfile, loadEngine, parsePositiveInt, readJsonFile, readMessagesFile, readToolsFile } from "./hermes-io.js";
+import { chooseProfile, readJsonFile, readMessagesFile, readToolsFile } from "./hermes-io.js";
+import { loadEngine } from "../engine-loader.js";
+import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
+import { resolveHermesChatSetup } from "../../chat/hermes-chat.js";
 
 interface RenderCommandOptions {
   readonly messages: string;
   readonly tools?: string;
   readonly style: string;
+  readonly template?: "model" | "official";
   readonly profile?: string;
   readonly model?: string;
   readonly jsonSchema?: string;
@@ -28,6 +32,7 @@ export function register(program: Command): void {
     .requiredOption("--messages <file>", 'JSON file: an array of OpenAI-style messages, or {"messages": [...], "tools": [...]}')
     .option("--tools <file>", "JSON file: an array of OpenAI tools, function definitions or {name, description, parameters}")
     .option("--style <style>", "function-calling prompt style: card (the model cards' text) or template (the tool_use chat template)", "card")
+    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)
     .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected from --model, else hermes-3)")
     .option("--model <gguf>", "take the tool_use template, BOS text and profile from this GGUF")
     .option("--json-schema <file>", "JSON mode: add the Hermes JSON-mode system prompt for this JSON Schema file")
@@ -53,19 +58,20 @@ export async function runRender(options: RenderCommandOptions): Promise<string> 
   let engine: Engine | undefined;
   try {
     if (options.model !== undefined) {
-      engine = await loadEngine(options.model, { contextSize: 256, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+      engine = await loadEngine({ model: options.model, contextSize: 256, ...(options.threads === undefined ? {} : { threads: options.threads }) });
     }
     const info = engine?.info;
     const { profile } = chooseProfile(options.profile, info);
     warnProfileOnce(profile, (message) => process.stderr.write(message + "\n"));
+    const setup = resolveHermesChatSetup(info, { profile: profile.id, ...(options.template === undefined ? {} : { template: options.template }) });
     const prompt = renderPrompt({
       messages: file.messages,
       ...(tools === undefined ? {} : { tools }),
       style: options.style as PromptStyle,
       profile,
-      ...(info?.chatTemplates["tool_use"] !== undefined ? { template: info.chatTemplates["tool_use"] } : {}),
+      ...(setup.templateText !== undefined ? { template: setup.templateText } : {}),
       addGenerationPrompt: options.generationPrompt,
-      bosToken: options.bos ?? info?.specialTokens.bos?.text ?? "",
+      bosToken: options.bos ?? setup.bosToken ?? "",
       ...(info?.specialTokens.eos?.text !== undefined ? { eosToken: info.specialTokens.eos.text } : {}),
       ...(jsonSchema === undefined ? {} : { jsonSchema }),
       jsonModeVariant: options.jsonModeVariant as JsonModePromptVariant,

@@ -8,7 +8,9 @@ import type { Command } from "commander";
 import { loadToolsModule, runAgent, type AgentEvent, type AgentTool, type AgentToolChoice } from "../../agent/index.js";
 import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
-import { chooseProfile, loadEngine, parsePositiveInt } from "./hermes-io.js";
+import { chooseProfile } from "./hermes-io.js";
+import { loadEngine } from "../engine-loader.js";
+import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 import { parseNumber } from "../option-parsers.js";
 import { withSigintAbort } from "../sigint.js";
 
@@ -18,6 +20,7 @@ export interface RunCommandOptions {
   readonly system?: string;
   readonly profile?: string;
   readonly style: string;
+  readonly template?: "model" | "official";
   readonly maxDepth: number;
   readonly toolChoice: string;
   readonly parallelToolCalls: boolean;
@@ -55,6 +58,8 @@ export function formatEvent(event: AgentEvent, state: { midLine: boolean }): str
   switch (event.type) {
     case "step-start":
       return line(`── step ${event.step}`);
+    case "warning":
+      return line(`! ${event.code}: ${event.message}`);
     case "text-delta":
       state.midLine = !event.text.endsWith("\n");
       return event.text;
@@ -85,7 +90,8 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
   for (const file of options.tools) tools.push(...(await loadToolsModule(file)));
   const engine =
     engineOverride ??
-    (await loadEngine(options.model, {
+    (await loadEngine({
+      model: options.model,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     }));
@@ -106,6 +112,7 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
       ...(options.system === undefined ? {} : { system: options.system }),
       profile: profile.id,
       style: options.style,
+      ...(options.template === undefined ? {} : { template: options.template }),
       maxDepth: options.maxDepth,
       toolChoice: parseToolChoice(options.toolChoice),
       parallelToolCalls: options.parallelToolCalls,
@@ -157,6 +164,7 @@ export function register(program: Command): void {
     .option("--system <text>", "system message")
     .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected)")
     .option("--style <style>", "function-calling prompt style: card or template", "card")
+    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)
     .option("--max-depth <n>", "most tool rounds", parsePositiveInt, 5)
     .option("--tool-choice <choice>", "first turn: auto, required, none, or a tool name", "auto")
     .option("--no-parallel-tool-calls", "at most one call per turn")

@@ -3,15 +3,14 @@
  * while the model loads), then loads the model and answers requests.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { ChatService } from "../../chat/service.js";
-import { createHermesChatFormat } from "../../chat/hermes-format.js";
-import { createGrammarConstraints } from "../../chat/constraints.js";
-import { detectProfile, getProfile, isProfileId, PROFILE_IDS, warnProfileOnce, type HermesProfileId } from "../../hermes/profiles.js";
+import { createHermesChat, describeHermesChatSetup, resolveHermesChatSetup, type HermesChatOptions, type HermesChatSetup } from "../../chat/hermes-chat.js";
+import { getProfile, isProfileId, PROFILE_IDS, warnProfileOnce, type HermesProfileId } from "../../hermes/profiles.js";
 import type { PromptStyle } from "../../hermes/prompt.js";
 import { startServer, type RunningServer } from "../../server/server.js";
 import type { ServerBackend } from "../../server/app.js";
 import type { Engine } from "../../engine/types.js";
-import { loadEngineFromFlags, parsePositiveInt } from "./generate.js";
+import { loadEngine } from "../engine-loader.js";
+import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 
 /** Hermes 3 Llama 3.2 3B, Q4_K_M, from NousResearch's GGUF repository (resolved by quantization tag). */
 export const DEFAULT_SERVE_MODEL = "hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M";
@@ -41,6 +40,8 @@ export interface ServeFlags {
   profile: string;
   /** Default card. */
   style: string;
+  /** The tool_use template of the template style. Default `model`. */
+  template?: "model" | "official";
   /** Name in `/v1/models`. Default: the model file's base name. */
   modelId?: string;
 }
@@ -67,30 +68,18 @@ export function defaultModelId(source: string): string {
   return last.replace(/\.gguf$/i, "") || source;
 }
 
-/** Choose the Hermes profile: explicit, or detected from the model's metadata. */
+/** Choose the Hermes profile: explicit, or detected from the model's metadata (warned about once when it is not a Hermes model). */
 export function resolveProfile(requested: string, engine: Engine, warn: (message: string) => void): HermesProfileId {
   if (requested !== "auto") return getProfile(requested).id;
-  const info = engine.info;
-  const detected = detectProfile({
-    name: info.name,
-    basename: info.basename,
-    finetune: info.finetune,
-    sizeLabel: info.sizeLabel,
-    chatTemplates: info.chatTemplates,
-  });
-  warnProfileOnce(getProfile(detected.profile), warn);
-  return detected.profile;
+  const setup = resolveHermesChatSetup(engine.info, { profile: "auto" });
+  warnProfileOnce(getProfile(setup.profile), warn);
+  return setup.profile;
 }
 
-/** The chat service for a loaded engine, as `talaria serve` configures it. */
-export function createServeBackend(engine: Engine, options: { profile: HermesProfileId; style: PromptStyle }): ServerBackend {
-  const bos = engine.info.specialTokens.bos?.text;
-  const format = createHermesChatFormat({
-    profile: options.profile,
-    style: options.style,
-    ...(bos === undefined ? {} : { bosToken: bos }),
-  });
-  return { engine, chat: new ChatService({ engine, format, constraints: createGrammarConstraints() }) };
+/** The chat service for a loaded engine, as `talaria serve` configures it (through the composition root). */
+export function createServeBackend(engine: Engine, options: HermesChatOptions = {}): ServerBackend & { readonly setup: HermesChatSetup } {
+  const { service, setup } = createHermesChat(engine, options);
+  return { engine, chat: service, setup };
 }
 
 export interface RunServeResult {
@@ -109,7 +98,7 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   if (flags.style !== "card" && flags.style !== "template") throw new InvalidArgumentError(`--style must be card or template (got ${flags.style})`);
   const style: PromptStyle = flags.style;
   const apiKey = flags.apiKey ?? process.env.TALARIA_API_KEY;
-  const enginePromise = loadEngineFromFlags({
+  const enginePromise = loadEngine({
     model: flags.model,
     sequences: flags.parallel,
     ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
@@ -119,8 +108,9 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   });
   const backend = enginePromise.then((engine) => {
     const profile = resolveProfile(flags.profile, engine, log);
-    log(`talaria serve: model ready (${flags.model}; profile ${profile}, ${style} style; ${flags.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
-    return createServeBackend(engine, { profile, style });
+    const backend = createServeBackend(engine, { profile, style, ...(flags.template === undefined ? {} : { template: flags.template }) });
+    log(`talaria serve: model ready (${flags.model}; ${describeHermesChatSetup(backend.setup)}; ${flags.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
+    return backend;
   });
   backend.catch(() => undefined); // reported by the caller through `engine`
   const server = await startServer({
@@ -168,7 +158,8 @@ export function register(program: Command): void {
     .option("--max-queue <n>", "requests that may wait for a sequence; beyond that 429", parseNonNegativeInt, 64)
     .option("--timeout <seconds>", "per-request deadline, queueing included (504)", parsePositiveInt, 600)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
-    .option("--style <style>", "function-calling prompt style: card (model card text) or template (official tool_use template)", "card")
+    .option("--style <style>", "function-calling prompt style: card (model card text) or template (the tool_use chat template)", "card")
+    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)
     .action(async (flags: ServeFlags) => {
       const running = await runServe(flags);
       const shutdown = (): void => {

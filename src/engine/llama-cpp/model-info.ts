@@ -7,9 +7,27 @@ import { GgufFileType, type LlamaModel } from "node-llama-cpp";
 import { asToken } from "./tokens.js";
 import type { ModelInfo, SpecialTokenInfo, SpecialTokens, TokenId } from "../types.js";
 
-/** The Hermes markers the engine resolves; only single-token results are kept. */
-export { HERMES_MARKERS } from "../../prompt/markers.js";
-import { HERMES_MARKERS } from "../../prompt/markers.js";
+/** GGUF `tokenizer.ggml.token_type` values of added tokens: CONTROL (3) and USER_DEFINED (4). */
+const ADDED_TOKEN_TYPES: ReadonlySet<unknown> = new Set([3, 4]);
+
+/**
+ * Every added token (CONTROL or USER_DEFINED in `tokenizer.ggml.token_type`) whose text tokenizes,
+ * with special tokens on, back to exactly that one token: text → id. The engine knows no chat
+ * format; a format looks its own markers up here (Hermes: `<|im_start|>`, `<tool_call>`, …).
+ */
+export function addedTokenMarkers(model: LlamaModel): Record<string, TokenId> {
+  const ggml = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown; token_type?: unknown } } }).tokenizer?.ggml;
+  const tokens = ggml?.tokens;
+  const types = ggml?.token_type;
+  const markers: Record<string, TokenId> = {};
+  if (!Array.isArray(tokens) || !Array.isArray(types)) return markers;
+  for (let i = 0; i < types.length; i++) {
+    const text = tokens[i];
+    if (!ADDED_TOKEN_TYPES.has(types[i]) || typeof text !== "string" || text === "") continue;
+    if (singleTokenId(model, text) === i) markers[text] = i;
+  }
+  return markers;
+}
 
 /** Arrays longer than this are replaced by a short description in {@link ModelInfo.metadata}. */
 const MAX_METADATA_ARRAY = 64;
@@ -83,11 +101,7 @@ export function buildModelInfo(args: {
   const architecture = str("general.architecture") ?? "unknown";
   const special = (id: TokenId | null): SpecialTokenInfo | undefined =>
     id === null ? undefined : { id, text: model.detokenize([asToken(id)], true) };
-  const markers: Record<string, TokenId> = {};
-  for (const marker of HERMES_MARKERS) {
-    const id = singleTokenId(model, marker);
-    if (id !== undefined) markers[marker] = id;
-  }
+  const markers = addedTokenMarkers(model);
   const bos = special(model.tokens.bos);
   const eos = special(model.tokens.eos);
   const eot = special(model.tokens.eot);

@@ -1,30 +1,38 @@
 /**
  * A scripted mock engine implementing the {@link Engine} port, for unit tests of the layers above.
  *
- * - Vocabulary: the 256 byte values (token id = byte) followed by the special tokens in
- *   {@link MOCK_SPECIAL_TOKENS} (`<|begin_of_text|>`, `<|end_of_text|>`, `<|im_start|>`, `<|im_end|>`,
- *   and the Hermes tool tags). Special text becomes a special token only where special parsing is on.
+ * - Vocabulary: the 256 byte values (token id = byte) followed by `<|begin_of_text|>`,
+ *   `<|end_of_text|>` and the caller's special tokens ({@link MockEngineOptions.specialTokens}: a chat
+ *   format's markers, e.g. `HERMES_DIALECT.markers`). Special text becomes a special token only where
+ *   special parsing is on. The engine knows no chat format.
  * - Replies come from a script: the prompt, rendered with special tokens, maps to a reply; the reply
- *   is tokenized with special tokens on (so `<tool_call>` is one token, as in Hermes models) and
- *   followed by `<|im_end|>`.
+ *   is tokenized with special tokens on (so a marker such as `<tool_call>` is one token, as in Hermes
+ *   models) and followed by the end-of-turn token ({@link MockEngineOptions.endOfTurn}).
  * - Sampling options are validated and otherwise ignored (replies are deterministic); stop strings,
  *   stop tokens, maxTokens, abort, logprobs, the sequence pool and prefix caching behave like the
- *   llama.cpp engine. Grammar constraints are accepted and ignored (the script decides the reply).
+ *   llama.cpp engine.
+ * - Grammar constraints are ENFORCED with the project's own GBNF recognizer (`src/grammar/`), lazy
+ *   triggers included: the scripted reply is followed while the grammar allows it; where it does not,
+ *   the mock writes what the grammar allows instead (its forced text, else ending where it may, else
+ *   the first allowed of `"`, `}`, `]`, `,` or the lowest allowed character), so every completed
+ *   constrained reply is in the grammar's language. No jump-forward.
  * - Log-likelihoods come from a deterministic distribution: hashed logits in [-2, 2] plus 12 for
  *   the scripted next token (so the scripted reply is the greedy continuation).
  */
-import { HERMES_MARKERS } from "../../prompt/markers.js";
+import { GbnfRecognizer, type RecognizerState } from "../../grammar/index.js";
 import { GenerationOutput } from "../generation-output.js";
 import { decodeUtf8Bytes } from "../incremental-detokenizer.js";
 import { logSoftmax, topLogprobsOf } from "../logits.js";
 import { tokenizePromptInput, tokenizePromptText } from "../prompt-input.js";
-import { resolveGenerateOptions, validateLoglikelihoodRequests } from "../request.js";
+import { checkCapabilities, resolveGenerateOptions, validateLoglikelihoodRequests } from "../request.js";
 import { SequencePool, type Lease } from "../sequence-pool.js";
 import {
   EngineError,
   type DetokenizeOptions,
   type Engine,
+  type EngineCapabilities,
   type EngineStats,
+  type GrammarConstraint,
   type FinishReason,
   type GenerateEvent,
   type GenerateRequest,
@@ -36,14 +44,29 @@ import {
 } from "../types.js";
 import { isPromptText, type PromptText } from "../../prompt/text.js";
 
-export const MOCK_SPECIAL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", ...HERMES_MARKERS] as const;
+/** The mock's own BOS and EOS texts (always in its vocabulary, first after the bytes). */
+export const MOCK_BOS_TEXT = "<|begin_of_text|>";
+export const MOCK_EOS_TEXT = "<|end_of_text|>";
 
-const SPECIAL_BASE = 256;
-const VOCABULARY_SIZE = SPECIAL_BASE + MOCK_SPECIAL_TOKENS.length;
-const specialId = (text: (typeof MOCK_SPECIAL_TOKENS)[number]): number => SPECIAL_BASE + MOCK_SPECIAL_TOKENS.indexOf(text);
-export const MOCK_BOS = specialId("<|begin_of_text|>");
-export const MOCK_IM_END = specialId("<|im_end|>");
-const MOCK_EOG: readonly number[] = [specialId("<|end_of_text|>"), MOCK_IM_END];
+/** The first special token id (ids below are the 256 byte values). */
+export const MOCK_SPECIAL_BASE = 256;
+/** Id of `<|begin_of_text|>`. */
+export const MOCK_BOS = MOCK_SPECIAL_BASE;
+
+/** What the mock engine can do: grammars (lazy too) through our recognizer; no jump-forward, no real sampling. */
+export const MOCK_CAPABILITIES: EngineCapabilities = {
+  grammar: true,
+  lazyGrammar: true,
+  jumpForward: false,
+  logprobs: true,
+  logprobsWithGrammar: true,
+  loglikelihood: true,
+  tokenIdPrompts: true,
+  sampling: false,
+};
+
+/** Characters the mock prefers when the script leaves a grammar (they close strings, objects, arrays). */
+const CLOSERS = ['"', "}", "]", ","].map((c) => c.codePointAt(0) as number);
 
 /** A rule: `match` as a string matches prompts that END with it; a RegExp is tested on the whole prompt. */
 export interface MockRule {
@@ -69,6 +92,12 @@ export interface MockEngineOptions {
   readonly source?: string;
   /** Chat templates reported in {@link ModelInfo}. Default none. */
   readonly chatTemplates?: Readonly<Record<string, string>>;
+  /** Special tokens besides BOS/EOS (a chat format's markers). Default none. */
+  readonly specialTokens?: readonly string[];
+  /** The token that ends every reply (an end-of-generation token). Default `<|end_of_text|>`. */
+  readonly endOfTurn?: string;
+  /** `metadata` entries reported in {@link ModelInfo} besides `general.architecture`. Default none. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 interface MockSlot {
@@ -77,6 +106,14 @@ interface MockSlot {
 
 export class MockEngine implements Engine {
   readonly info: ModelInfo;
+  readonly capabilities: EngineCapabilities = MOCK_CAPABILITIES;
+  /** Special token texts, by id − {@link MOCK_SPECIAL_BASE}. */
+  readonly specials: readonly string[];
+  /** Id of the end-of-turn token that follows every reply. */
+  readonly endOfTurnId: TokenId;
+  readonly #eog: readonly TokenId[];
+  readonly #vocabularySize: number;
+  readonly #recognizers = new Map<string, GbnfRecognizer>();
   readonly #script: MockScript;
   readonly #defaultReply: string;
   readonly #pool: SequencePool<MockSlot>;
@@ -93,10 +130,14 @@ export class MockEngine implements Engine {
       Array.from({ length: sequences }, () => ({ tokens: [] as number[] })),
       (s) => s.tokens,
     );
+    const endOfTurn = options.endOfTurn ?? MOCK_EOS_TEXT;
+    this.specials = [...new Set([MOCK_BOS_TEXT, MOCK_EOS_TEXT, ...(options.specialTokens ?? []), endOfTurn])].filter((t) => t !== "");
+    this.#vocabularySize = MOCK_SPECIAL_BASE + this.specials.length;
+    const id = (text: string): TokenId => MOCK_SPECIAL_BASE + this.specials.indexOf(text);
+    this.endOfTurnId = id(endOfTurn);
+    this.#eog = [...new Set([id(MOCK_EOS_TEXT), this.endOfTurnId])];
     const markers: Record<string, number> = {};
-    for (const m of ["<|im_start|>", "<|im_end|>", "<tools>", "</tools>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"] as const) {
-      markers[m] = specialId(m);
-    }
+    for (const m of this.specials.slice(2)) markers[m] = id(m);
     this.info = {
       source: options.source ?? "mock:",
       architecture: "mock",
@@ -104,27 +145,37 @@ export class MockEngine implements Engine {
       parameterCount: 0,
       trainContextLength: contextSize,
       contextSize,
-      vocabularySize: VOCABULARY_SIZE,
+      vocabularySize: this.#vocabularySize,
       chatTemplates: options.chatTemplates ?? {},
       specialTokens: {
-        bos: { text: "<|begin_of_text|>", id: MOCK_BOS },
-        eos: { text: "<|im_end|>", id: MOCK_IM_END },
-        endOfGeneration: MOCK_EOG,
+        bos: { text: MOCK_BOS_TEXT, id: MOCK_BOS },
+        eos: { text: endOfTurn, id: this.endOfTurnId },
+        endOfGeneration: this.#eog,
         markers,
       },
-      metadata: { "general.architecture": "mock" },
+      metadata: { ...options.metadata, "general.architecture": "mock" },
     };
+  }
+
+  /** Bytes, with special-token text parsed into special tokens when `special` is on (longest match). */
+  tokenizeText(text: string, special: boolean): TokenId[] {
+    return mockTokenize(text, special, this.specials);
+  }
+
+  /** Token ids back to text; special tokens rendered when `special` is on. */
+  detokenizeTokens(tokens: readonly TokenId[], special: boolean): string {
+    return mockDetokenize(tokens, special, this.specials);
   }
 
   async tokenize(input: string | PromptText, options: TokenizeOptions = {}): Promise<TokenId[]> {
     this.#ensureLive();
-    if (isPromptText(input)) return tokenizePromptText(input, (text, special) => mockTokenize(text, special));
-    return mockTokenize(input, options.special ?? false);
+    if (isPromptText(input)) return tokenizePromptText(input, (text, special) => this.tokenizeText(text, special));
+    return this.tokenizeText(input, options.special ?? false);
   }
 
   async detokenize(tokens: readonly TokenId[], options: DetokenizeOptions = {}): Promise<string> {
     this.#ensureLive();
-    return mockDetokenize(tokens, options.special ?? false);
+    return this.detokenizeTokens(tokens, options.special ?? false);
   }
 
   stats(): EngineStats {
@@ -139,27 +190,25 @@ export class MockEngine implements Engine {
 
   /** The reply tokens (ending with `<|im_end|>`) the script gives for `prompt`. */
   replyTokens(prompt: readonly TokenId[]): TokenId[] {
-    const text = mockDetokenize(prompt, true);
-    let reply: string | undefined;
-    if (typeof this.#script === "function") {
-      reply = this.#script(text);
-    } else {
-      for (const rule of this.#script) {
-        if (typeof rule.match === "string" ? text.endsWith(rule.match) : rule.match.test(text)) {
-          reply = rule.reply;
-          break;
-        }
-      }
+    const text = this.detokenizeTokens(prompt, true);
+    return [...this.tokenizeText(this.replyText(text) ?? this.#defaultReply, true), this.endOfTurnId];
+  }
+
+  /** The scripted reply text for a prompt (undefined: none; the default reply applies). */
+  replyText(text: string): string | undefined {
+    if (typeof this.#script === "function") return this.#script(text);
+    for (const rule of this.#script) {
+      if (typeof rule.match === "string" ? text.endsWith(rule.match) : rule.match.test(text)) return rule.reply;
     }
-    return [...mockTokenize(reply ?? this.#defaultReply, true), MOCK_IM_END];
+    return undefined;
   }
 
   /** Log-softmax of the mock distribution after `context`. */
   logprobsAfter(context: readonly TokenId[]): Float64Array {
-    const logits = new Float64Array(VOCABULARY_SIZE);
+    const logits = new Float64Array(this.#vocabularySize);
     let h = 2166136261;
     for (const t of context.slice(-4)) h = Math.imul(h ^ t, 16777619) >>> 0;
-    for (let t = 0; t < VOCABULARY_SIZE; t++) {
+    for (let t = 0; t < this.#vocabularySize; t++) {
       const x = Math.imul(h ^ Math.imul(t + 1, 2654435761), 2246822519) >>> 0;
       logits[t] = (x / 4294967296) * 4 - 2;
     }
@@ -187,15 +236,18 @@ export class MockEngine implements Engine {
 
   async *generate(request: GenerateRequest): AsyncIterable<GenerateEvent> {
     this.#ensureLive();
-    const options = resolveGenerateOptions(request, VOCABULARY_SIZE);
-    let prompt = tokenizePromptInput(request.prompt, (text, special) => mockTokenize(text, special), VOCABULARY_SIZE);
+    const warnings = checkCapabilities(request, this.capabilities, "mock");
+    const options = resolveGenerateOptions(request, this.#vocabularySize);
+    let prompt = tokenizePromptInput(request.prompt, (text, special) => this.tokenizeText(text, special), this.#vocabularySize);
     if (options.addBos) prompt = [MOCK_BOS, ...prompt];
     if (prompt.length === 0) throw new EngineError("the prompt is empty", "invalid_request");
     const contextSize = this.info.contextSize;
     if (prompt.length >= contextSize) {
       throw new EngineError(`the prompt has ${prompt.length} tokens; the context holds ${contextSize}`, "context_length_exceeded");
     }
-    const output = new GenerationOutput({ stop: options.stop, decode: (t) => mockDetokenize(t, true), previous: prompt });
+    const recognizer = request.grammar === undefined ? undefined : this.#recognizer(request.grammar.gbnf);
+    yield* warnings;
+    const output = new GenerationOutput({ stop: options.stop, decode: (t) => this.detokenizeTokens(t, true), previous: prompt });
     const signal = request.signal;
     let lease: Lease<MockSlot>;
     try {
@@ -212,21 +264,26 @@ export class MockEngine implements Engine {
       const slot = lease.slot;
       slot.tokens = [...prompt];
       const reply = this.replyTokens(prompt);
+      const tokens =
+        recognizer === undefined || request.grammar === undefined
+          ? reply[Symbol.iterator]()
+          : this.#constrained(reply, recognizer, request.grammar);
       const limit = Math.min(options.maxTokens ?? Infinity, contextSize - prompt.length);
       let completion = 0;
       const usage = () => ({ promptTokens: prompt.length, completionTokens: completion, cachedPromptTokens: cached });
       let reason: FinishReason | undefined;
       let stopText: string | undefined;
-      for (const token of reply) {
+      for (let next = tokens.next(); next.done !== true; next = tokens.next()) {
+        const token = next.value;
         await delay(this.#tokenDelayMs);
         if (signal?.aborted === true || this.#disposed) {
           reason = "abort";
           break;
         }
         completion++;
-        if (MOCK_EOG.includes(token) || options.stopTokens.has(token)) {
+        if (this.#eog.includes(token) || options.stopTokens.has(token)) {
           reason = "stop";
-          stopText = mockDetokenize([token], true);
+          stopText = this.detokenizeTokens([token], true);
           break;
         }
         const context = slot.tokens;
@@ -235,7 +292,7 @@ export class MockEngine implements Engine {
           id: token,
           ...(logprobs !== undefined ? { logprob: logprobs[token] as number } : {}),
           ...(logprobs !== undefined && options.topLogprobs > 0
-            ? { top: topLogprobsOf(logprobs, options.topLogprobs, (t) => mockDetokenize([t], true)) }
+            ? { top: topLogprobsOf(logprobs, options.topLogprobs, (t) => this.detokenizeTokens([t], true)) }
             : {}),
         });
         slot.tokens.push(token);
@@ -249,16 +306,104 @@ export class MockEngine implements Engine {
           break;
         }
       }
-      // The reply always ends with <|im_end|>, so `reason` is set.
+      // Replies (scripted or constrained) always end with an end-of-generation token, so `reason` is set.
       yield* output.finish(reason ?? "stop", usage(), stopText);
     } finally {
       lease.release();
     }
   }
 
+  #recognizer(gbnf: string): GbnfRecognizer {
+    let recognizer = this.#recognizers.get(gbnf);
+    if (recognizer === undefined) {
+      try {
+        recognizer = GbnfRecognizer.fromText(gbnf);
+      } catch (error) {
+        throw new EngineError(`invalid grammar: ${error instanceof Error ? error.message : String(error)}`, "invalid_request", { cause: error });
+      }
+      if (this.#recognizers.size >= 32) this.#recognizers.delete(this.#recognizers.keys().next().value as string);
+      this.#recognizers.set(gbnf, recognizer);
+    }
+    return recognizer;
+  }
+
+  /**
+   * The reply under a grammar: scripted units (a special token, or one character's bytes) while the
+   * grammar allows them, then what the grammar allows (see the module comment), ending with the
+   * end-of-turn token once the grammar may end. A lazy grammar is inactive until a trigger occurs in
+   * the text so far; it then constrains the text after the trigger.
+   */
+  *#constrained(reply: readonly TokenId[], recognizer: GbnfRecognizer, grammar: GrammarConstraint): Generator<TokenId, void, undefined> {
+    const triggers = (grammar.lazyTriggers ?? []).filter((t) => t !== "");
+    let state: RecognizerState | undefined = triggers.length === 0 ? recognizer.initial() : undefined;
+    let free = "";
+    const units = this.#units(reply);
+    let onScript = true;
+    for (;;) {
+      const unit = onScript ? units.shift() : undefined;
+      if (unit === undefined) onScript = false;
+      if (state === undefined) {
+        // Lazy and not yet triggered: the script runs freely.
+        if (unit === undefined) return;
+        yield* unit.tokens;
+        if (unit.eog) return;
+        free += unit.text;
+        const at = Math.min(...triggers.map((t) => free.indexOf(t)).filter((i) => i >= 0));
+        if (Number.isFinite(at)) {
+          const trigger = triggers.find((t) => free.indexOf(t) === at) as string;
+          state = recognizer.feed(recognizer.initial(), free.slice(at + trigger.length));
+          if (state.isDead) throw new EngineError(`the text after the lazy trigger ${JSON.stringify(trigger)} violates the grammar`, "grammar_violation");
+        }
+        continue;
+      }
+      if (unit !== undefined) {
+        if (unit.eog ? state.canEnd : !recognizer.feed(state, unit.text).isDead) {
+          yield* unit.tokens;
+          if (unit.eog) return;
+          state = recognizer.feed(state, unit.text);
+          continue;
+        }
+        onScript = false;
+      }
+      // Off the script: the grammar decides.
+      const allowed = recognizer.allowedNext(state);
+      if (state.canEnd && (allowed.isEmpty || !onScript)) {
+        yield this.endOfTurnId;
+        return;
+      }
+      const forced = recognizer.forcedText(state, 64).text;
+      const text = forced !== "" ? forced : String.fromCodePoint(CLOSERS.find((c) => allowed.has(c)) ?? (allowed.ranges[0]?.[0] as number));
+      if (text === "" || allowed.isEmpty) throw new EngineError("the grammar allows nothing more and cannot end", "grammar_violation");
+      yield* this.tokenizeText(text, true);
+      state = recognizer.feed(state, text);
+    }
+  }
+
+  /** Split reply tokens into units: one special token, or the bytes of one character. */
+  #units(reply: readonly TokenId[]): Array<{ tokens: TokenId[]; text: string; eog: boolean }> {
+    const units: Array<{ tokens: TokenId[]; text: string; eog: boolean }> = [];
+    let bytes: TokenId[] = [];
+    for (const t of reply) {
+      if (t >= MOCK_SPECIAL_BASE) {
+        if (bytes.length > 0) units.push({ tokens: bytes, text: decodeUtf8Bytes(bytes), eog: false });
+        bytes = [];
+        units.push({ tokens: [t], text: this.specials[t - MOCK_SPECIAL_BASE] as string, eog: this.#eog.includes(t) });
+        continue;
+      }
+      bytes.push(t);
+      const text = decodeUtf8Bytes(bytes);
+      if (!text.endsWith("\uFFFD")) {
+        units.push({ tokens: bytes, text, eog: false });
+        bytes = [];
+      }
+    }
+    if (bytes.length > 0) units.push({ tokens: bytes, text: decodeUtf8Bytes(bytes), eog: false });
+    return units;
+  }
+
   async loglikelihood(requests: readonly LoglikelihoodRequest[], options: { readonly signal?: AbortSignal } = {}): Promise<LoglikelihoodResult[]> {
     this.#ensureLive();
-    validateLoglikelihoodRequests(requests, VOCABULARY_SIZE);
+    validateLoglikelihoodRequests(requests, this.#vocabularySize);
     const results: LoglikelihoodResult[] = [];
     for (const r of requests) {
       if (options.signal?.aborted === true) throw new EngineError("the request was aborted", "aborted");
@@ -284,43 +429,45 @@ export class MockEngine implements Engine {
   }
 }
 
-/** Bytes, with special-token text parsed into special tokens when `special` is on (longest match). */
-export function mockTokenize(text: string, special: boolean): TokenId[] {
+/** Bytes, with the texts of `specials` (id = 256 + index) parsed into special tokens when `special` is on (longest match). */
+export function mockTokenize(text: string, special: boolean, specials: readonly string[]): TokenId[] {
   const out: TokenId[] = [];
   const encoder = new TextEncoder();
   let plainStart = 0;
   let i = 0;
   while (i < text.length) {
-    let matched: (typeof MOCK_SPECIAL_TOKENS)[number] | undefined;
+    let matched = -1;
     if (special && text[i] === "<") {
-      for (const s of MOCK_SPECIAL_TOKENS) {
-        if (text.startsWith(s, i) && s.length > (matched?.length ?? 0)) matched = s;
+      for (let k = 0; k < specials.length; k++) {
+        const s = specials[k] as string;
+        if (text.startsWith(s, i) && s.length > (matched < 0 ? 0 : (specials[matched] as string).length)) matched = k;
       }
     }
-    if (matched === undefined) {
+    if (matched < 0) {
       i++;
       continue;
     }
-    out.push(...encoder.encode(text.slice(plainStart, i)));
-    out.push(specialId(matched));
-    i += matched.length;
+    for (const b of encoder.encode(text.slice(plainStart, i))) out.push(b);
+    out.push(MOCK_SPECIAL_BASE + matched);
+    i += (specials[matched] as string).length;
     plainStart = i;
   }
-  out.push(...encoder.encode(text.slice(plainStart)));
+  for (const b of encoder.encode(text.slice(plainStart))) out.push(b);
   return out;
 }
 
-export function mockDetokenize(tokens: readonly TokenId[], special: boolean): string {
+/** Token ids back to text (`specials` as in {@link mockTokenize}); special tokens rendered when `special` is on. */
+export function mockDetokenize(tokens: readonly TokenId[], special: boolean, specials: readonly string[]): string {
   let out = "";
   let bytes: number[] = [];
   for (const t of tokens) {
-    if (t < SPECIAL_BASE) {
+    if (t < MOCK_SPECIAL_BASE) {
       bytes.push(t);
       continue;
     }
     out += decodeUtf8Bytes(bytes);
     bytes = [];
-    if (special) out += MOCK_SPECIAL_TOKENS[t - SPECIAL_BASE] ?? "";
+    if (special) out += specials[t - MOCK_SPECIAL_BASE] ?? "";
   }
   return out + decodeUtf8Bytes(bytes);
 }

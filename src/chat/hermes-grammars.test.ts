@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { GbnfRecognizer, JsonSchemaGrammarError } from "../grammar/index.js";
-import { ChatError } from "../chat/errors.js";
-import { createToolConstraints } from "./constraints.js";
-import { forcedToolCallGrammar, jsonModeGrammar, lazyToolCallGrammar, TOOL_CALL_TRIGGER } from "./grammars.js";
+/** The Hermes format's grammars: the generic builders with HERMES_DIALECT's tool-call syntax. */
+import { GbnfRecognizer, JsonSchemaGrammarError, jsonSchemaConstraint, toolCallsConstraint, type ToolGrammarSpec } from "../grammar/index.js";
+import { HERMES_DIALECT } from "../hermes/dialect.js";
+import { ChatError } from "./errors.js";
+import { createHermesChatFormat } from "./hermes-format.js";
+import type { GrammarConstraintsOptions } from "./constraints.js";
+
+const TOOL_CALL_TRIGGER = HERMES_DIALECT.toolCall.open;
+const lazyToolCallGrammar = (t: readonly ToolGrammarSpec[], o: { maxCalls?: number } = {}) =>
+  toolCallsConstraint(HERMES_DIALECT.toolCall, t, { lazy: true, maxCalls: o.maxCalls ?? Infinity });
+const forcedToolCallGrammar = (t: readonly ToolGrammarSpec[]) => toolCallsConstraint(HERMES_DIALECT.toolCall, t);
+const jsonModeGrammar = jsonSchemaConstraint;
+const createToolConstraints = (o?: GrammarConstraintsOptions) => createHermesChatFormat().constraints(o);
 
 const tools = [
   { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
@@ -75,7 +84,7 @@ describe("forcedToolCallGrammar and jsonModeGrammar", () => {
   });
 });
 
-describe("createToolConstraints", () => {
+describe("the Hermes format's constraints", () => {
   const base = { responseFormat: { type: "text" as const }, parallelToolCalls: true };
   it("auto → the lazy grammar (one call without parallel calls); required → the forced grammar", () => {
     const build = createToolConstraints();
@@ -91,7 +100,7 @@ describe("createToolConstraints", () => {
   it("auto with a schema it cannot enforce: unconstrained (told) or an error", () => {
     const bad = [{ name: "bad", parameters: { type: "object", properties: { x: { not: {} } } } }];
     const told: string[] = [];
-    expect(createToolConstraints({ onUnconstrained: (m) => told.push(m) })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toBeUndefined();
+    expect(createToolConstraints({ onUnconstrained: (m: string) => told.push(m) })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toBeUndefined();
     expect(told[0]).toMatch(/tool "bad"/);
     expect(() => createToolConstraints({ autoFallback: "error" })({ ...base, tools: bad, toolChoice: { type: "auto" } })).toThrow(ChatError);
   });
