@@ -46,6 +46,18 @@ describe("toApiError", () => {
     expect(toApiError(new EngineError("gone", "disposed")).status).toBe(503);
   });
 
+  it("maps an engine lacking a capability to 400 unsupported, and a grammar violation to 500 grammar_violation", () => {
+    const unsupported = toApiError(new EngineError("the mock engine does not support logprobs", "unsupported"));
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.toBody()).toEqual({
+      error: { message: "the mock engine does not support logprobs", type: "invalid_request_error", param: null, code: "unsupported" },
+    });
+    const violation = toApiError(new EngineError("text after the trigger: 'secret generated text'", "grammar_violation"));
+    expect(violation.status).toBe(500);
+    expect(violation.toBody().error).toMatchObject({ type: "server_error", param: null, code: "grammar_violation" });
+    expect(violation.message).not.toContain("secret");
+  });
+
   it("never leaks the message or stack of unknown errors", () => {
     const secret = new Error("ENOENT: /etc/secret-path at Object.<anonymous> (/src/x.ts:1:1)");
     const body = toApiError(secret).toBody();

@@ -104,6 +104,12 @@ function fromEngine(error: EngineError): ApiError {
       return new ApiError(400, "invalid_request_error", error.message, { param: "messages", code: "context_length_exceeded" });
     case "invalid_request":
       return new ApiError(400, "invalid_request_error", error.message, { code: "invalid_value" });
+    case "unsupported":
+      // The request needs a capability this engine lacks (the message names the feature and the engine).
+      return new ApiError(400, "invalid_request_error", error.message, { code: "unsupported" });
+    case "grammar_violation":
+      // The server's own constraint failed, not the request: a 500 whose message reveals no generated text.
+      return new ApiError(500, "server_error", "The generated text could not be kept to the required format.", { code: "grammar_violation" });
     case "aborted":
       // The client went away (nobody reads this) or the server aborted it.
       return new ApiError(499, "invalid_request_error", "The request was cancelled.", { code: "cancelled" });

@@ -190,6 +190,24 @@ describe("talaria serve HTTP (mock engine)", () => {
     expect(events[0]?.choices[0]?.logprobs?.token_logprobs[0]).toBeLessThan(0);
   });
 
+  it("POST /v1/completions stream_options.include_usage: the last chunk has the request's usage (n = 2: prompt once, completions summed)", async () => {
+    const prompt = `<|im_start|>user\necho raw<|im_end|>\n${GEN}`;
+    // 3 special tokens; the reply "You said: raw" is 13 byte tokens, plus the end-of-turn token.
+    const promptTokens = prompt.length - 2 * "<|im_start|>".length - "<|im_end|>".length + 3;
+    const replyTokens = "You said: raw".length + 1;
+    const whole = (await (await post(`${server.url}/v1/completions`, { model: "m", prompt, max_tokens: 100, n: 2 })).json()) as { usage: unknown };
+    const s = await post(`${server.url}/v1/completions`, { model: "m", prompt, max_tokens: 100, n: 2, stream: true, stream_options: { include_usage: true } });
+    const events = await readSse(s);
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1) as Array<{ choices: unknown[]; usage?: unknown }>;
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.usage).toBeNull();
+    const last = chunks.at(-1) as { choices: unknown[]; usage: unknown };
+    expect(last.choices).toEqual([]);
+    const expected = { prompt_tokens: promptTokens, completion_tokens: 2 * replyTokens, total_tokens: promptTokens + 2 * replyTokens };
+    expect(last.usage).toEqual(expected);
+    expect(whole.usage).toEqual(expected);
+  });
+
   it("/tokenize, /detokenize and /apply-template", async () => {
     const tok = (await (await post(`${server.url}/tokenize`, { content: "<|im_start|>hi" })).json()) as { tokens: number[]; count: number };
     expect(tok.tokens).toHaveLength(3);

@@ -9,7 +9,10 @@ import type { Command } from "commander";
 import { DEFAULT_CONTEXT_SIZE } from "../../engine/llama-cpp/index.js";
 import type { ModelInfo } from "../../engine/types.js";
 import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
-import { chooseProfile } from "./hermes-io.js";
+import { HERMES_DIALECT } from "../../hermes/dialect.js";
+import { describeHermesChatSetup, resolveHermesChatSetup } from "../../chat/hermes-chat.js";
+import { getProfile, isProfileId, PROFILE_IDS } from "../../hermes/profiles.js";
+import { parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 
 export type InspectRow = readonly [label: string, value: string];
 
@@ -54,7 +57,14 @@ export function inspectRows(
       "end of generation",
       st.endOfGeneration.map((id) => (tokenText(id) !== undefined ? `${JSON.stringify(tokenText(id))} (${id})` : String(id))).join(", ") || "-",
     ],
-    ["hermes markers", Object.entries(st.markers).map(([text, id]) => `${text} ${id}`).join(", ") || "-"],
+    [
+      "hermes markers",
+      HERMES_DIALECT.markers
+        .filter((m) => st.markers[m] !== undefined)
+        .map((m) => `${m} ${st.markers[m]}`)
+        .join(", ") || "-",
+    ],
+    ["added tokens", String(Object.keys(st.markers).length)],
     [
       "chat templates",
       Object.entries(info.chatTemplates)
@@ -73,13 +83,39 @@ export function renderTable(rows: readonly InspectRow[]): string {
 interface InspectFlags extends ModelFlags {
   json?: boolean;
   profile?: string;
+  style?: string;
+  template?: "model" | "official";
+}
+
+/** The rows that say how Talaria's chat would use the model (the composition root's setup). */
+export function chatSetupRows(info: ModelInfo, options: { profile?: string; style?: string; template?: "model" | "official" } = {}): InspectRow[] {
+  if (options.profile !== undefined && !isProfileId(options.profile)) getProfile(options.profile);
+  if (options.style !== undefined && options.style !== "card" && options.style !== "template") throw new Error(`--style must be card or template, got ${options.style}`);
+  const setup = resolveHermesChatSetup(info, {
+    profile: options.profile !== undefined && isProfileId(options.profile) ? options.profile : "auto",
+    ...(options.style === "card" || options.style === "template" ? { style: options.style } : {}),
+    ...(options.template === undefined ? {} : { template: options.template }),
+  });
+  const own = info.chatTemplates["tool_use"];
+  return [
+    ["profile", `${setup.profile} (${options.profile !== undefined ? "--profile" : setup.profileReason})`],
+    [
+      "tool_use template",
+      setup.templateSource === "model"
+        ? `the model's own (${own?.length ?? 0} chars)`
+        : `official Hermes${own === undefined ? " (the model has none)" : " (--template official)"}`,
+    ],
+    ["chat setup", describeHermesChatSetup(setup)],
+  ];
 }
 
 export function register(program: Command): void {
   const command = program.command("inspect").description("Show a model's metadata, chat templates and special tokens");
   addModelOptions(command)
     .option("--json", "print the model info as JSON")
-    .option("--profile <id>", "force a Hermes model profile instead of detecting it")
+    .option("--profile <id>", `force a Hermes model profile instead of detecting it (${PROFILE_IDS.join(", ")})`)
+    .option("--style <style>", "function-calling prompt style the chat setup row assumes: card or template", "card")
+    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)
     .action(async (flags: InspectFlags) => {
       // A small context is enough to read the model; report the size `generate`/`serve` would allocate.
       const engine = await loadEngine({ ...flags, contextSize: 256, threads: flags.threads ?? 1 });
@@ -88,11 +124,17 @@ export function register(program: Command): void {
         const info: ModelInfo = { ...engine.info, contextSize };
         const texts = new Map<number, string>();
         for (const id of info.specialTokens.endOfGeneration) texts.set(id, await engine.detokenize([id], { special: true }));
-        const { profile, reason } = chooseProfile(flags.profile, info);
+        const setupRows = chatSetupRows(info, flags);
+        const setup = resolveHermesChatSetup(info, {
+          profile: flags.profile !== undefined && isProfileId(flags.profile) ? flags.profile : "auto",
+          ...(flags.style === "card" || flags.style === "template" ? { style: flags.style } : {}),
+          ...(flags.template === undefined ? {} : { template: flags.template }),
+        });
+        const { templateText: _text, ...setupJson } = setup;
         process.stdout.write(
           flags.json === true
-            ? `${JSON.stringify({ ...info, profile: { id: profile.id, reason } }, null, 2)}\n`
-            : renderTable(inspectRows(info, [["profile", `${profile.id} (${reason})`]], (id) => texts.get(id))),
+            ? `${JSON.stringify({ ...info, profile: { id: setup.profile, reason: flags.profile !== undefined ? "--profile" : setup.profileReason }, chat: setupJson }, null, 2)}\n`
+            : renderTable(inspectRows(info, setupRows, (id) => texts.get(id))),
         );
       } finally {
         await engine.dispose();

@@ -7,10 +7,9 @@
  * takes the free sequence whose cached tokens share the longest prefix with its prompt, erases the
  * rest and evaluates only the suffix (exact-prefix reuse; never shifted KV cells).
  */
-import { randomInt } from "node:crypto";
 import {
   LlamaGrammarEvaluationState,
-  TokenBias,
+  LlamaVocabularyType,
   type ControlledEvaluateIndexOutput,
   type ControlledEvaluateInputItem,
   type Llama,
@@ -18,44 +17,32 @@ import {
   type LlamaContextSequence,
   type LlamaGrammar,
   type LlamaModel,
-  type SequenceEvaluateOptions,
-  LlamaVocabularyType,
 } from "node-llama-cpp";
 import { GbnfRecognizer } from "../../grammar/index.js";
-import { GrammarTracker, MAX_FORCED_CHARS, planForcedTokens, splitAtMarkers, type ForcedToken } from "../constrained-decoding.js";
+import { splitAtMarkers, type ForcedToken } from "../constrained-decoding.js";
 import { GenerationOutput } from "../generation-output.js";
 import { PlainTextGuard } from "../plain-text-guard.js";
-import {
-  biasToLogitDelta,
-  frequencyPresenceBias,
-  logSoftmax,
-  mulberry32,
-  sampleFromLogits,
-  topLogprobsOf,
-} from "../logits.js";
 import { tokenizePromptInput, tokenizePromptText } from "../prompt-input.js";
-import { resolveGenerateOptions, validateLoglikelihoodRequests, type ResolvedGenerateOptions } from "../request.js";
-import { hasLogitProcessors, type ResolvedSampling } from "../sampling-options.js";
+import { checkCapabilities, resolveGenerateOptions, validateLoglikelihoodRequests } from "../request.js";
 import { SequencePool, type Lease } from "../sequence-pool.js";
 import {
   EngineError,
   type DetokenizeOptions,
   type Engine,
+  type EngineCapabilities,
   type EngineStats,
-  type FinishReason,
   type GenerateEvent,
   type GenerateRequest,
   type LoglikelihoodRequest,
   type LoglikelihoodResult,
   type ModelInfo,
   type TokenId,
-  type TokenLogprob,
   type TokenizeOptions,
 } from "../types.js";
 import { isPromptText, type PromptText } from "../../prompt/text.js";
+import { LlamaGeneration, noContextShift, type GenerationHost } from "./generation.js";
 import { buildModelInfo, vocabularySizeOf } from "./model-info.js";
 import { asToken, asTokens } from "./tokens.js";
-import { grammarStateControl, type GrammarStateControl } from "./grammar-state.js";
 import { defaultThreads, sharedLlama, type GpuOption } from "./llama.js";
 import { resolveModelSource, type DownloadProgress } from "./model-source.js";
 
@@ -134,35 +121,27 @@ export async function createLlamaCppEngine(options: LlamaCppEngineOptions): Prom
   }
 }
 
-/** Never shift the KV cache: generation stops at the context limit instead (finish reason "length"). */
-const noContextShift = {
-  strategy: (): never => {
-    throw new EngineError("the context is full", "context_length_exceeded");
-  },
-};
-
-const ABORTED = Symbol("aborted");
-
-type GenerateNextOptions = NonNullable<Extract<ControlledEvaluateInputItem, readonly unknown[]>[1]["generateNext"]>;
-
-function abortPromise(signal: AbortSignal | undefined): { promise: Promise<typeof ABORTED>; dispose: () => void } {
-  if (signal === undefined) return { promise: new Promise(() => {}), dispose: () => {} };
-  let onAbort: () => void = () => {};
-  const promise = new Promise<typeof ABORTED>((resolve) => {
-    onAbort = () => resolve(ABORTED);
-    if (signal.aborted) resolve(ABORTED);
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return { promise, dispose: () => signal.removeEventListener("abort", onAbort) };
-}
-
 function toEngineError(error: unknown, what: string): EngineError {
   if (error instanceof EngineError) return error;
   return new EngineError(`${what}: ${error instanceof Error ? error.message : String(error)}`, "internal", { cause: error });
 }
 
+/** What the llama.cpp engine can do (node-llama-cpp 3.22.1). */
+export const LLAMA_CPP_CAPABILITIES: EngineCapabilities = {
+  grammar: true,
+  lazyGrammar: true,
+  jumpForward: true,
+  logprobs: true,
+  // logprobs run a controlled evaluation per token, which takes no grammar state
+  logprobsWithGrammar: false,
+  loglikelihood: true,
+  tokenIdPrompts: true,
+  sampling: true,
+};
+
 export class LlamaCppEngine implements Engine {
   readonly info: ModelInfo;
+  readonly capabilities: EngineCapabilities = LLAMA_CPP_CAPABILITIES;
   readonly #llama: Llama;
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
@@ -177,6 +156,8 @@ export class LlamaCppEngine implements Engine {
   readonly #guard: PlainTextGuard;
   /** Marker texts (Hermes tags) for tokenizing forced text. */
   readonly #markerTexts: readonly string[];
+  /** What generations need from the engine. */
+  readonly #host: GenerationHost;
   #disposed = false;
   #active = new Set<Promise<unknown>>();
   #forcedTokens = 0;
@@ -194,6 +175,21 @@ export class LlamaCppEngine implements Engine {
     this.#eog = new Set(this.info.specialTokens.endOfGeneration);
     this.#guard = new PlainTextGuard(userDefinedTokenTexts(model));
     this.#markerTexts = Object.keys(this.info.specialTokens.markers);
+    const isDisposed = (): boolean => this.#disposed;
+    this.#host = {
+      model,
+      contextSize: context.contextSize,
+      vocabularySize: this.#vocabularySize,
+      eog: this.#eog,
+      get disposed() {
+        return isDisposed();
+      },
+      tokenizeForced: (text) => this.#tokenizeForced(text),
+      track: (promise) => this.#track(promise),
+      countForced: (tokens) => {
+        this.#forcedTokens += tokens;
+      },
+    };
   }
 
   /** The compute backend llama.cpp uses: "cuda", "vulkan", "metal", or false for CPU. */
@@ -295,195 +291,61 @@ export class LlamaCppEngine implements Engine {
   async *generate(request: GenerateRequest): AsyncIterable<GenerateEvent> {
     this.#ensureLive();
     const options = resolveGenerateOptions(request, this.#vocabularySize);
+    const warnings = checkCapabilities(request, this.capabilities, "llama.cpp");
     const prompt = this.#promptTokens(request, options.addBos);
     if (prompt.length === 0) throw new EngineError("the prompt is empty", "invalid_request");
     const contextSize = this.#context.contextSize;
     if (prompt.length > contextSize - 1) {
       throw new EngineError(`the prompt has ${prompt.length} tokens; the context holds ${contextSize - 1}`, "context_length_exceeded");
     }
-    if (request.grammar !== undefined && options.logprobs) {
-      throw new EngineError("grammar constraints cannot be combined with logprobs on the llama.cpp engine", "invalid_request");
-    }
     const grammar = request.grammar !== undefined ? await this.#grammar(request.grammar.gbnf) : undefined;
-    const recognizer =
-      request.grammar !== undefined && (request.jumpForward ?? true) ? this.#recognizer(request.grammar.gbnf) : undefined;
     const output = new GenerationOutput({
       stop: options.stop,
       decode: (tokens, previous) => this.#model.detokenize(asTokens(tokens), true, asTokens(previous)),
       previous: prompt,
     });
-    const signal = request.signal;
     let lease: Lease<LlamaContextSequence>;
     try {
-      lease = await this.#pool.acquire(prompt, signal);
+      lease = await this.#pool.acquire(prompt, request.signal);
     } catch (error) {
       if (error instanceof EngineError && error.code === "aborted") {
+        yield* warnings;
         yield* output.finish("abort", { promptTokens: prompt.length, completionTokens: 0, cachedPromptTokens: 0 });
         return;
       }
       throw error;
     }
-    const abort = abortPromise(signal);
-    let pending: Promise<unknown> = Promise.resolve();
-    let closeIterator: () => Promise<unknown> = async () => {};
+    let generation: LlamaGeneration | undefined;
     try {
       const sequence = lease.slot;
       const cached = await this.#prepare(sequence, prompt, 1);
-      const limit = Math.min(options.maxTokens ?? Infinity, contextSize - prompt.length);
-      const history = [...prompt];
-      const generated: TokenId[] = [];
-      const usage = () => ({ promptTokens: prompt.length, completionTokens: generated.length, cachedPromptTokens: cached });
-
-      // Grammar: llama.cpp's state enforces it; the tracker follows the text for lazy triggers and
-      // (with a recognizer) jump-forward decoding. See constrained-decoding.ts.
-      const grammarState = grammar !== undefined ? new LlamaGrammarEvaluationState({ model: this.#model, grammar }) : undefined;
-      const control: GrammarStateControl | undefined = grammarState !== undefined ? grammarStateControl(grammarState) : undefined;
-      const triggers = request.grammar?.lazyTriggers ?? [];
-      const tracker =
-        grammarState !== undefined && (triggers.length > 0 || recognizer !== undefined)
-          ? new GrammarTracker({
-              triggers,
-              decode: (tokens, previous) => this.#model.detokenize(asTokens(tokens), true, asTokens(previous)),
-              previous: prompt,
-              ...(recognizer !== undefined && control !== undefined ? { recognizer } : {}),
-            })
-          : undefined;
-      /** False once the constrained text could not be handed to llama.cpp's state (the output is then unconstrained). */
-      let grammarUsable = true;
-      const grammarNow = (): LlamaGrammarEvaluationState | undefined =>
-        grammarUsable && (tracker === undefined || tracker.active) ? grammarState : undefined;
-
-      const events: GenerateEvent[] = [];
-      /** Record one output token; returns the reason generation must end, if any. */
-      const record = (token: TokenId, extra: { logprob?: number; top?: readonly TokenLogprob[] } = {}): FinishReason | undefined => {
-        generated.push(token);
-        history.push(token);
-        const pushed = output.push({ id: token, ...extra });
-        events.push(...pushed.events);
-        if (pushed.stopString !== undefined) return "stop-string";
-        if (generated.length >= limit) return "length";
-        return undefined;
-      };
-      /** Tokens the grammar forces now, already accepted into llama.cpp's state (jump-forward). */
-      const jump = (): TokenId[] => {
-        if (tracker === undefined || control === undefined || !grammarUsable || !tracker.active) return [];
-        const forced = tracker.forced(MAX_FORCED_CHARS);
-        if (forced.text === "") return [];
-        const planned = planForcedTokens(this.#tokenizeForced(forced.text), forced.thenEnds);
-        const room = limit - generated.length;
-        const out: TokenId[] = [];
-        for (const token of planned.slice(0, Math.max(0, room))) {
-          if (!control.canBeNext(token)) break;
-          control.accept(token);
-          out.push(token);
-        }
-        this.#forcedTokens += out.length;
-        return out;
-      };
-      /** Record injected tokens; returns a finish reason when one ends generation. */
-      const recordForced = (tokens: readonly TokenId[]): FinishReason | undefined => {
-        for (const token of tokens) {
-          tracker?.push(token);
-          const r = record(token);
-          if (r !== undefined) return r;
-        }
-        return tracker?.complete === true ? "stop" : undefined;
-      };
-
-      let reason: FinishReason | undefined;
-      let stopText: string | undefined;
-      let firstInput = prompt.slice(cached);
-      if (tracker?.active === true) {
-        // A grammar active from the start may force the first tokens (e.g. `<tool_call>\n{"name": "`).
-        const forced = jump();
-        reason = recordForced(forced);
-        firstInput = [...firstInput, ...forced];
-        yield* events.splice(0);
+      generation = new LlamaGeneration(this.#host, {
+        sequence,
+        prompt,
+        cached,
+        options,
+        output,
+        signal: request.signal,
+        grammar:
+          grammar !== undefined && request.grammar !== undefined
+            ? {
+                state: new LlamaGrammarEvaluationState({ model: this.#model, grammar }),
+                lazyTriggers: request.grammar.lazyTriggers ?? [],
+                recognizer: (request.jumpForward ?? true) ? this.#recognizer(request.grammar.gbnf) : undefined,
+              }
+            : undefined,
+      });
+      yield* warnings;
+      if (request.jumpForward === true && grammar !== undefined && !generation.canJumpForward) {
+        yield { type: "warning", code: "jump-forward-unavailable", message: "this node-llama-cpp version exposes no grammar-state control; tokens are sampled one by one" };
       }
-
-      type Step = { token: TokenId; logprob?: number; top?: readonly TokenLogprob[] } | undefined;
-      let nextStep: () => Promise<Step> = async () => undefined;
-      /** Tokens to evaluate next instead of the last sampled one (it plus forced tokens). */
-      let replacement: TokenId[] | undefined;
-      if (reason === undefined) {
-        if (options.logprobs) {
-          nextStep = this.#logprobStepper(sequence, firstInput, options, history, generated);
-        } else {
-          const iterator = sequence.evaluate(
-            asTokens(firstInput),
-            this.#evaluateOptions(options.sampling, history, generated, grammarState !== undefined ? grammarNow : undefined),
-          );
-          closeIterator = () => iterator.return();
-          nextStep = async () => {
-            const input = replacement;
-            replacement = undefined;
-            const r = await iterator.next(input === undefined ? undefined : asTokens(input));
-            return r.done === true ? undefined : { token: r.value };
-          };
-        }
-      }
-
-      while (reason === undefined) {
-        const stepPromise = this.#track(nextStep());
-        pending = stepPromise.catch(() => {});
-        const step = await Promise.race([stepPromise, abort.promise]);
-        if (step === ABORTED || this.#disposed) {
-          reason = "abort";
-          break;
-        }
-        if (step === undefined) {
-          // node-llama-cpp ended the stream without a token (it yields EOG tokens, so this is rare).
-          reason = "stop";
-          break;
-        }
-        if (this.#eog.has(step.token) || options.stopTokens.has(step.token)) {
-          generated.push(step.token);
-          history.push(step.token);
-          reason = "stop";
-          stopText = this.#model.detokenize([asToken(step.token)], true);
-          break;
-        }
-        reason = record(step.token, {
-          ...(step.logprob !== undefined ? { logprob: step.logprob } : {}),
-          ...(step.top !== undefined ? { top: step.top } : {}),
-        });
-        if (reason === undefined && tracker !== undefined) {
-          const pushed = tracker.push(step.token);
-          if (pushed.activated !== undefined && pushed.activated.leftover !== "") {
-            // The token that completed the trigger carried text past it: hand that text to llama.cpp's state.
-            grammarUsable = this.#acceptText(control, pushed.activated.leftover);
-          }
-          if (grammarUsable && tracker.complete) {
-            reason = "stop";
-          } else {
-            const forced = jump();
-            if (forced.length > 0) {
-              replacement = [step.token, ...forced];
-              reason = recordForced(forced);
-            }
-          }
-        }
-        yield* events.splice(0);
-      }
-      yield* events.splice(0);
-      yield* output.finish(reason, usage(), stopText);
+      yield* generation.run();
     } catch (error) {
       throw toEngineError(error, "generation failed");
     } finally {
-      abort.dispose();
-      const cleanup = pending.then(() => closeIterator()).catch(() => {}).finally(() => lease.release());
+      const cleanup = (generation?.close() ?? Promise.resolve()).finally(() => lease.release());
       await this.#track(cleanup);
     }
-  }
-
-  /** Advance a grammar state by text that was generated while it was inactive. False when the grammar rejects it. */
-  #acceptText(control: GrammarStateControl | undefined, text: string): boolean {
-    if (control === undefined) return false;
-    for (const { id } of this.#tokenizeForced(text)) {
-      if (!control.canBeNext(id)) return false;
-      control.accept(id);
-    }
-    return true;
   }
 
   /** Our recognizer for a grammar (cached); undefined when our parser cannot read it (then no jump-forward). */
@@ -499,104 +361,6 @@ export class LlamaCppEngine implements Engine {
       this.#recognizers.set(gbnf, recognizer);
     }
     return recognizer ?? undefined;
-  }
-
-  #evaluateOptions(
-    s: ResolvedSampling,
-    history: readonly TokenId[],
-    generated: readonly TokenId[],
-    grammar: (() => LlamaGrammarEvaluationState | undefined) | undefined,
-  ): SequenceEvaluateOptions {
-    const contextSize = this.#context.contextSize;
-    const biasNeeded = s.logitBias.size > 0 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
-    return {
-      temperature: s.greedy ? 0 : s.temperature,
-      topK: s.topK,
-      topP: s.topP,
-      minP: s.minP,
-      seed: s.seed ?? randomInt(2 ** 32 - 1),
-      yieldEogToken: true,
-      contextShift: noContextShift,
-      ...(s.repetitionPenalty !== 1
-        ? {
-            repeatPenalty: {
-              // HF semantics: every token of prompt + generated text, the whole window.
-              punishTokens: () => asTokens(history),
-              maxPunishTokens: contextSize,
-              penalty: s.repetitionPenalty,
-              frequencyPenalty: 0,
-              presencePenalty: 0,
-            },
-          }
-        : {}),
-      ...(biasNeeded ? { tokenBias: () => this.#tokenBias(s, generated) } : {}),
-      ...(grammar !== undefined ? { grammarEvaluationState: grammar } : {}),
-    };
-  }
-
-  /** logit_bias plus OpenAI frequency/presence penalties over the generated tokens, as logit deltas. */
-  #tokenBias(s: ResolvedSampling, generated: readonly TokenId[]): TokenBias {
-    const bias = TokenBias.for(this.#model);
-    const deltas = new Map<number, number>();
-    for (const [t, v] of s.logitBias) deltas.set(t, biasToLogitDelta(v));
-    for (const [t, v] of frequencyPresenceBias(generated, s.frequencyPenalty, s.presencePenalty)) deltas.set(t, (deltas.get(t) ?? 0) + v);
-    // TokenBias.set() silently skips end-of-generation tokens; OpenAI clients do bias them (e.g. ban EOS),
-    // so those go straight into its map (node-llama-cpp 3.22.1 keeps biases in `_biases`).
-    const internal = (bias as unknown as { _biases?: unknown })._biases;
-    for (const [t, v] of deltas) {
-      if (this.#eog.has(t) && internal instanceof Map) internal.set(t, v);
-      else bias.set(asToken(t), { logit: v });
-    }
-    return bias;
-  }
-
-  /**
-   * Generation with log-probabilities: one controlled evaluation per token returns the raw logits of
-   * the position. Plain greedy decoding reads the argmax and the total logit weight (cheap); anything
-   * else fetches the full logit vector and samples it in TypeScript in the same order as llama.cpp.
-   */
-  #logprobStepper(
-    sequence: LlamaContextSequence,
-    firstInput: readonly TokenId[],
-    options: ResolvedGenerateOptions,
-    history: readonly TokenId[],
-    generated: readonly TokenId[],
-  ): () => Promise<{ token: TokenId; logprob: number; top?: readonly TokenLogprob[] }> {
-    const s = options.sampling;
-    const plainGreedy = s.greedy && !hasLogitProcessors(s);
-    const random = mulberry32(s.seed ?? randomInt(2 ** 32 - 1));
-    const k = options.topLogprobs;
-    const text = (t: TokenId): string => this.#model.detokenize([asToken(t)], true);
-    let input: TokenId[] = [...firstInput];
-    return async () => {
-      if (generated.length > 0) input = [generated[generated.length - 1] as TokenId];
-      const last = input.length - 1;
-      const generateNext: GenerateNextOptions = plainGreedy
-        ? { token: true, options: { temperature: 0 }, logits: { filter: { tokens: [], includeSelected: true, includeTop: k } }, totalLogitWeight: true }
-        : { token: true, options: { temperature: 0 }, logits: true };
-      const items: ControlledEvaluateInputItem[] = input.map((t, i) => (i === last ? [asToken(t), { generateNext }] : asToken(t)));
-      const results = await sequence.controlledEvaluate(items, { contextShift: noContextShift });
-      const next = (results[last] as ControlledEvaluateIndexOutput | undefined)?.next;
-      if (next?.logits === undefined) throw new EngineError("llama.cpp returned no logits", "internal");
-      if (plainGreedy) {
-        const token = next.token;
-        const weight = next.totalLogitWeight;
-        if (token === undefined || token === null || weight === undefined) throw new EngineError("llama.cpp returned no token", "internal");
-        const max = next.logits.get(token) as number;
-        const logZ = max + Math.log(weight);
-        const top = k > 0 ? [...next.logits].slice(0, k).map(([t, l]) => ({ token: t, text: text(t), logprob: l - logZ })) : undefined;
-        return { token, logprob: -Math.log(weight), ...(top !== undefined ? { top } : {}) };
-      }
-      const raw = new Float32Array(this.#vocabularySize).fill(-Infinity);
-      for (const [t, l] of next.logits) raw[t] = l;
-      const logprobs = logSoftmax(raw);
-      const token = sampleFromLogits(raw, s, { all: history, generated }, random);
-      return {
-        token,
-        logprob: logprobs[token] as number,
-        ...(k > 0 ? { top: topLogprobsOf(logprobs, k, text) } : {}),
-      };
-    };
   }
 
   async #grammar(gbnf: string): Promise<LlamaGrammar> {

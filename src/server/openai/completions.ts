@@ -1,6 +1,9 @@
 /** OpenAI `text_completion` objects (whole and streamed) for `/v1/completions`. Pure. */
 import type { GeneratedToken, Usage } from "../../engine/types.js";
+import type { CompletionEvent } from "../../chat/completion.js";
+import { encodeSseData, type OpenAIStreamEncoder } from "../sse.js";
 import { sumUsage } from "./responses.js";
+import type { WireCompletion, WireCompletionChoice, WireCompletionChunk, WireCompletionLogprobs, WireUsage } from "./wire.js";
 
 export interface CompletionChoiceResult {
   readonly text: string;
@@ -11,14 +14,14 @@ export interface CompletionChoiceResult {
   readonly aborted: boolean;
 }
 
-interface CompletionMeta {
+export interface CompletionMeta {
   readonly id: string;
   readonly created: number;
   readonly model: string;
 }
 
 /** The legacy completions logprobs object: parallel arrays plus `top_logprobs` as token→logprob maps. */
-export function toCompletionLogprobs(tokens: readonly GeneratedToken[], textOffsetStart = 0): Record<string, unknown> {
+export function toCompletionLogprobs(tokens: readonly GeneratedToken[], textOffsetStart = 0): WireCompletionLogprobs {
   const textOffset: number[] = [];
   let offset = textOffsetStart;
   for (const t of tokens) {
@@ -30,25 +33,36 @@ export function toCompletionLogprobs(tokens: readonly GeneratedToken[], textOffs
     token_logprobs: tokens.map((t) => t.logprob ?? null),
     top_logprobs: tokens.map((t) => Object.fromEntries((t.top ?? []).map((a) => [a.text, a.logprob]))),
     text_offset: textOffset,
-  };
+  } satisfies WireCompletionLogprobs;
 }
 
-export function toTextCompletion(meta: CompletionMeta, results: readonly CompletionChoiceResult[], logprobs: boolean): Record<string, unknown> {
-  const usage = sumUsage(results.map((r) => r.usage));
+/** The `usage` of a completion (whole, or the final stream chunk): no token details, unlike chat. */
+export function toCompletionUsage(usage: Usage): WireUsage {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  } satisfies WireUsage;
+}
+
+export function toTextCompletion(meta: CompletionMeta, results: readonly CompletionChoiceResult[], logprobs: boolean): WireCompletion {
   return {
     id: meta.id,
     object: "text_completion",
     created: meta.created,
     model: meta.model,
     system_fingerprint: null,
-    choices: results.map((r, index) => ({
-      index,
-      text: r.text,
-      logprobs: logprobs ? toCompletionLogprobs(r.tokens) : null,
-      finish_reason: r.finishReason,
-    })),
-    usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
-  };
+    choices: results.map(
+      (r, index) =>
+        ({
+          index,
+          text: r.text,
+          logprobs: logprobs ? toCompletionLogprobs(r.tokens) : null,
+          finish_reason: r.finishReason,
+        }) satisfies WireCompletionChoice,
+    ),
+    usage: toCompletionUsage(sumUsage(results.map((r) => r.usage))),
+  } satisfies WireCompletion;
 }
 
 /** One streamed `text_completion` chunk as SSE text. */
@@ -61,13 +75,78 @@ export function encodeCompletionChunk(
   logprobs: boolean,
   includeUsage: boolean,
 ): string {
-  const chunk = {
+  return encodeSseData({
     id: meta.id,
     object: "text_completion",
     created: meta.created,
     model: meta.model,
     choices: [{ index: choice, text, logprobs: logprobs && tokens !== null ? toCompletionLogprobs(tokens) : null, finish_reason: finishReason }],
     ...(includeUsage ? { usage: null } : {}),
-  };
-  return `data: ${JSON.stringify(chunk)}\n\n`;
+  } satisfies WireCompletionChunk);
+}
+
+/**
+ * The last chunk of a stream with `stream_options.include_usage`: no choices, the request's usage (summed
+ * over its choices by the caller) as SSE text.
+ */
+export function encodeCompletionUsageChunk(meta: CompletionMeta, usage: Usage): string {
+  return encodeSseData({
+    id: meta.id,
+    object: "text_completion",
+    created: meta.created,
+    model: meta.model,
+    choices: [],
+    usage: toCompletionUsage(usage),
+  } satisfies WireCompletionChunk);
+}
+
+export interface CompletionChunkEncoderOptions extends CompletionMeta {
+  /** `stream_options.include_usage`: every chunk carries `usage: null` and a final usage chunk is sent. */
+  readonly includeUsage: boolean;
+  /** `logprobs` was asked for: chunks carry the legacy logprobs object of their tokens. */
+  readonly logprobs: boolean;
+  /** `echo`: the prompt's text, sent first in every choice (when the choice starts); "" for none. */
+  readonly echo: string;
+}
+
+/**
+ * Completion events of one request (any number of choices) as SSE text: the echoed prompt when the
+ * choice starts, a chunk per text delta (or per token, with logprobs), a finish chunk per choice and,
+ * from {@link end}, the usage chunk over every finished choice.
+ */
+export class CompletionChunkEncoder implements OpenAIStreamEncoder<CompletionEvent> {
+  readonly #options: CompletionChunkEncoderOptions;
+  readonly #usages: Usage[] = [];
+
+  constructor(options: CompletionChunkEncoderOptions) {
+    this.#options = options;
+  }
+
+  /** SSE text for one event of choice `choice` ("" when the event produces no chunk). */
+  encode(choice: number, event: CompletionEvent): string {
+    const o = this.#options;
+    switch (event.type) {
+      case "generation-start":
+        return o.echo === "" ? "" : encodeCompletionChunk(o, choice, o.echo, null, null, o.logprobs, o.includeUsage);
+      case "text-delta":
+        if (event.text === "" && !(o.logprobs && event.tokens.length > 0)) return "";
+        return encodeCompletionChunk(o, choice, event.text, event.tokens, null, o.logprobs, o.includeUsage);
+      case "finish":
+        this.#usages.push(event.usage);
+        return encodeCompletionChunk(o, choice, "", [], event.reason === "length" ? "length" : "stop", o.logprobs, o.includeUsage);
+      default:
+        event satisfies never;
+        return "";
+    }
+  }
+
+  /** The final usage chunk (`choices: []`), or "" when usage was not requested. */
+  encodeUsage(usage: Usage): string {
+    return this.#options.includeUsage ? encodeCompletionUsageChunk(this.#options, usage) : "";
+  }
+
+  /** After the last event: the usage chunk over every choice finished so far ("" when not requested). */
+  end(): string {
+    return this.encodeUsage(sumUsage(this.#usages));
+  }
 }

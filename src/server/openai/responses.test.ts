@@ -95,7 +95,7 @@ describe("validation errors on the wire", () => {
 
   it("a whole completion carries them on the choice; absent when none", () => {
     const base = { content: "", toolCalls: [{ id: "call_a", name: "get_weather", arguments: '{"city": 1}' }], finishReason: "tool_calls" as const, usage };
-    const body = toChatCompletion({ id: "c", created: 1, model: "m" }, [{ ...base, validationErrors: [failure] }, base]) as { choices: Array<Record<string, unknown>> };
+    const body = toChatCompletion({ id: "c", created: 1, model: "m" }, [{ ...base, validationErrors: [failure] }, base]);
     expect(body.choices[0]!.validation_errors).toEqual([{ ...failure, target: "tool_call" }]);
     expect(body.choices[1]).not.toHaveProperty("validation_errors");
   });
@@ -112,3 +112,51 @@ describe("validation errors on the wire", () => {
   });
 });
 
+
+describe("warnings and usage", () => {
+  const warning = { type: "warning" as const, code: "jump-forward-unavailable" as const, message: "the mock engine does not implement jump-forward decoding" };
+
+  it("a stream sends no chunk for a warning (OpenAI has no field for it)", () => {
+    const enc = new ChatChunkEncoder({ id: "x", created: 1, model: "m", includeUsage: true });
+    expect(enc.encode(0, warning)).toBe("");
+  });
+
+  it("a whole completion lists each distinct warning of its choices once; no field when there are none", () => {
+    const { type: _type, ...w } = warning;
+    const other = { code: "sampling-ignored" as const, message: "min_p was ignored" };
+    const base = { content: "ok", toolCalls: [], finishReason: "stop" as const, usage };
+    const body = toChatCompletion({ id: "c", created: 1, model: "m" }, [
+      { ...base, warnings: [w] },
+      { ...base, warnings: [w, other] },
+    ]);
+    expect(body.warnings).toEqual([w, other]);
+    expect(Object.keys(body).at(-1)).toBe("warnings");
+    expect(toChatCompletion({ id: "c", created: 1, model: "m" }, [base])).not.toHaveProperty("warnings");
+  });
+
+  it("end() sends the usage chunk over every finished choice (prompt once, completions summed)", () => {
+    const enc = new ChatChunkEncoder({ id: "x", created: 1, model: "m", includeUsage: true });
+    enc.encode(0, { type: "finish", reason: "stop", engineReason: "stop", usage: { promptTokens: 10, completionTokens: 3, cachedPromptTokens: 4 } });
+    enc.encode(1, { type: "finish", reason: "length", engineReason: "length", usage: { promptTokens: 10, completionTokens: 5, cachedPromptTokens: 4 } });
+    const [chunk] = parse(enc.end()) as Array<Record<string, any>>;
+    expect(chunk!.choices).toEqual([]);
+    expect(chunk!.usage).toEqual({ prompt_tokens: 10, completion_tokens: 8, total_tokens: 18, prompt_tokens_details: { cached_tokens: 4 } });
+    expect(new ChatChunkEncoder({ id: "x", created: 1, model: "m", includeUsage: false }).end()).toBe("");
+  });
+
+  it("non-content chunks are byte-exact too (role, finish with validation errors, usage)", () => {
+    const enc = new ChatChunkEncoder({ id: "i", created: 2, model: "m", includeUsage: true });
+    const head = '{"id":"i","object":"chat.completion.chunk","created":2,"model":"m","system_fingerprint":null,"choices":[';
+    expect(enc.encode(0, { type: "generation-start" })).toBe(
+      `data: ${head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}\n\n`,
+    );
+    enc.encode(0, { type: "validation-error", target: "response", message: "not JSON", issues: [] });
+    expect(enc.encode(0, { type: "finish", reason: "stop", engineReason: "stop", usage })).toBe(
+      `data: ${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop",` +
+        `"validation_errors":[{"target":"response","message":"not JSON","issues":[]}]}],"usage":null}\n\n`,
+    );
+    expect(enc.encodeUsage(usage)).toBe(
+      `data: ${head}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":4}}}\n\n`,
+    );
+  });
+});

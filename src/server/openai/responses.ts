@@ -5,7 +5,18 @@
  */
 import type { GeneratedToken, Usage } from "../../engine/types.js";
 import type { ChatEvent, ChatFinishReason, ChatResult, ChatValidationError } from "../../chat/types.js";
-import { encodeSseData } from "../sse.js";
+import { encodeSseData, type OpenAIStreamEncoder } from "../sse.js";
+import type {
+  WireChatCompletion,
+  WireChatCompletionChoice,
+  WireChatCompletionChunk,
+  WireChatCompletionChunkChoice,
+  WireChatDelta,
+  WireChatLogprobs,
+  WireUsage,
+  WireValidationError,
+  WireWarning,
+} from "./wire.js";
 
 export type OpenAIFinishReason = "stop" | "length" | "tool_calls";
 
@@ -22,7 +33,7 @@ export function toOpenAIUsage(usage: Usage): OpenAIUsage {
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
     prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens },
-  };
+  } satisfies WireUsage;
 }
 
 /** Sum usage over the choices of one request (`n` > 1): the prompt counts once. */
@@ -43,7 +54,7 @@ export function sumUsage(usages: readonly Usage[]): Usage {
  * `{target: "tool_call" | "response", index?, id?, name?, message, issues: [{path, keyword, message}]}`.
  * OpenAI clients ignore unknown fields; it is present only when something failed.
  */
-export function toOpenAIValidationError(failure: ChatValidationError): Record<string, unknown> {
+export function toOpenAIValidationError(failure: ChatValidationError): WireValidationError {
   return {
     target: failure.target === "tool-call" ? "tool_call" : "response",
     ...(failure.index === undefined ? {} : { index: failure.index }),
@@ -51,7 +62,7 @@ export function toOpenAIValidationError(failure: ChatValidationError): Record<st
     ...(failure.name === undefined ? {} : { name: failure.name }),
     message: failure.message,
     issues: failure.issues,
-  };
+  } satisfies WireValidationError;
 }
 
 /** `abort` never reaches a client (it is gone, or the timeout error is sent instead). */
@@ -76,7 +87,25 @@ export function toOpenAILogprobs(tokens: readonly GeneratedToken[]): OpenAIToken
     logprob: t.logprob ?? 0,
     bytes: Array.from(utf8.encode(t.text)),
     top_logprobs: (t.top ?? []).map((a) => ({ token: a.text, logprob: a.logprob, bytes: Array.from(utf8.encode(a.text)) })),
-  }));
+  })) satisfies WireChatLogprobs["content"];
+}
+
+/**
+ * The warnings of a request's choices, each `{code, message}` once (every choice of one request
+ * usually reports the same ones). `undefined` when there are none, so the field is omitted.
+ */
+export function toOpenAIWarnings(results: readonly Pick<ChatResult, "warnings">[]): WireWarning[] | undefined {
+  const seen = new Set<string>();
+  const out: WireWarning[] = [];
+  for (const r of results) {
+    for (const w of r.warnings ?? []) {
+      const key = `${w.code}\n${w.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ code: w.code, message: w.message });
+    }
+  }
+  return out.length === 0 ? undefined : out;
 }
 
 export interface ChatChunkEncoderOptions {
@@ -91,13 +120,18 @@ export interface ChatChunkEncoderOptions {
  * Turns chat events of one request (any number of choices) into SSE text, as OpenAI streams them:
  * the role delta first (on `generation-start`, i.e. with the first token), content deltas, `tool_calls`
  * deltas (index, id, type and name once, then argument fragments), a finish chunk, an optional usage
- * chunk. Log-probabilities ride on the next chunk of their choice.
+ * chunk. Log-probabilities ride on the next chunk of their choice. Warnings have no OpenAI chunk field
+ * and are not streamed (the route logs them).
  */
-export class ChatChunkEncoder {
+export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
   readonly #options: ChatChunkEncoderOptions;
   readonly #pendingLogprobs = new Map<number, GeneratedToken[]>();
   /** Validation failures per choice, sent with the choice's finish chunk (`validation_errors`, a Talaria extension). */
   readonly #validationErrors = new Map<number, ChatValidationError[]>();
+  /** The usage of each finished choice, for {@link end}. */
+  readonly #usages: Usage[] = [];
+  /** The fields every chunk starts with, in wire order. */
+  readonly #head: Omit<WireChatCompletionChunk, "choices" | "usage">;
   readonly #prefix: string;
   readonly #contentHead: string;
   readonly #contentMid = ',"delta":{"content":';
@@ -105,10 +139,9 @@ export class ChatChunkEncoder {
 
   constructor(options: ChatChunkEncoderOptions) {
     this.#options = options;
-    // The constant head of every chunk, serialised once.
-    this.#prefix =
-      `{"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${options.created},` +
-      `"model":${JSON.stringify(options.model)},"system_fingerprint":null,"choices":[`;
+    this.#head = { id: options.id, object: "chat.completion.chunk", created: options.created, model: options.model, system_fingerprint: null };
+    // The constant head of every chunk, serialised once: `{"id":…,"system_fingerprint":null,"choices":[`.
+    this.#prefix = JSON.stringify({ ...this.#head, choices: [] } satisfies WireChatCompletionChunk).slice(0, -2);
     // A content chunk is `#contentHead` + choice + `#contentMid` + JSON text + `#contentTail`, byte-equal to #chunk's.
     this.#contentHead = `data: ${this.#prefix}{"index":`;
     this.#contentTail = `},"logprobs":null,"finish_reason":null}]${options.includeUsage ? ',"usage":null' : ""}}\n\n`;
@@ -133,6 +166,7 @@ export class ChatChunkEncoder {
         return this.#chunk(choice, { tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
       case "tool-call-end":
       case "tool-call-error":
+      case "warning":
         return "";
       case "validation-error": {
         const { type: _type, ...failure } = event;
@@ -148,6 +182,7 @@ export class ChatChunkEncoder {
         return "";
       }
       case "finish": {
+        this.#usages.push(event.usage);
         const failures = this.#validationErrors.get(choice);
         this.#validationErrors.delete(choice);
         return this.#chunk(choice, {}, toOpenAIFinishReason(event.reason), failures);
@@ -161,22 +196,30 @@ export class ChatChunkEncoder {
   /** The final usage chunk (`choices: []`), or "" when usage was not requested. */
   encodeUsage(usage: Usage): string {
     if (!this.#options.includeUsage) return "";
-    return `data: ${this.#prefix}],"usage":${JSON.stringify(toOpenAIUsage(usage))}}\n\n`;
+    return encodeSseData({ ...this.#head, choices: [], usage: toOpenAIUsage(usage) } satisfies WireChatCompletionChunk);
   }
 
-  #chunk(choice: number, delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null, validationErrors?: readonly ChatValidationError[]): string {
+  /** After the last event: the usage chunk over every choice finished so far ("" when not requested). */
+  end(): string {
+    return this.encodeUsage(sumUsage(this.#usages));
+  }
+
+  #chunk(choice: number, delta: WireChatDelta, finishReason: OpenAIFinishReason | null, validationErrors?: readonly ChatValidationError[]): string {
     const pending = this.#pendingLogprobs.get(choice);
-    let logprobs = "null";
+    let logprobs: WireChatLogprobs | null = null;
     if (pending !== undefined && pending.length > 0) {
-      logprobs = JSON.stringify({ content: toOpenAILogprobs(pending) });
+      logprobs = { content: toOpenAILogprobs(pending) };
       this.#pendingLogprobs.delete(choice);
     }
     const usage = this.#options.includeUsage ? ',"usage":null' : "";
-    const failures = validationErrors === undefined || validationErrors.length === 0 ? "" : `,"validation_errors":${JSON.stringify(validationErrors.map(toOpenAIValidationError))}`;
-    return (
-      `data: ${this.#prefix}{"index":${choice},"delta":${JSON.stringify(delta)},"logprobs":${logprobs},` +
-      `"finish_reason":${finishReason === null ? "null" : `"${finishReason}"`}${failures}}]${usage}}\n\n`
-    );
+    const body = {
+      index: choice,
+      delta,
+      logprobs,
+      finish_reason: finishReason,
+      ...(validationErrors === undefined || validationErrors.length === 0 ? {} : { validation_errors: validationErrors.map(toOpenAIValidationError) }),
+    } satisfies WireChatCompletionChunkChoice;
+    return `data: ${this.#prefix}${JSON.stringify(body)}]${usage}}\n\n`;
   }
 }
 
@@ -191,34 +234,42 @@ export interface ChatCompletionMeta {
   readonly model: string;
 }
 
-/** A whole `chat.completion` object from the results of its choices. */
-export function toChatCompletion(meta: ChatCompletionMeta, results: readonly ChatResult[]): Record<string, unknown> {
+/**
+ * A whole `chat.completion` object from the results of its choices. What the engine ignored or degraded
+ * rides along as `warnings: [{code, message}]` (a Talaria extension; absent when there is none).
+ */
+export function toChatCompletion(meta: ChatCompletionMeta, results: readonly ChatResult[]): WireChatCompletion {
+  const warnings = toOpenAIWarnings(results);
   return {
     id: meta.id,
     object: "chat.completion",
     created: meta.created,
     model: meta.model,
     system_fingerprint: null,
-    choices: results.map((r, index) => ({
-      index,
-      message: {
-        role: "assistant",
-        content: r.toolCalls.length > 0 && r.content === "" ? null : r.content,
-        refusal: null,
-        ...(r.toolCalls.length > 0
-          ? {
-              tool_calls: r.toolCalls.map((c) => ({
-                id: c.id,
-                type: "function",
-                function: { name: c.name, arguments: c.arguments },
-              })),
-            }
-          : {}),
-      },
-      logprobs: r.logprobs === undefined ? null : { content: toOpenAILogprobs(r.logprobs) },
-      finish_reason: toOpenAIFinishReason(r.finishReason),
-      ...(r.validationErrors === undefined || r.validationErrors.length === 0 ? {} : { validation_errors: r.validationErrors.map(toOpenAIValidationError) }),
-    })),
+    choices: results.map(
+      (r, index) =>
+        ({
+          index,
+          message: {
+            role: "assistant",
+            content: r.toolCalls.length > 0 && r.content === "" ? null : r.content,
+            refusal: null,
+            ...(r.toolCalls.length > 0
+              ? {
+                  tool_calls: r.toolCalls.map((c) => ({
+                    id: c.id,
+                    type: "function" as const,
+                    function: { name: c.name, arguments: c.arguments },
+                  })),
+                }
+              : {}),
+          },
+          logprobs: r.logprobs === undefined ? null : { content: toOpenAILogprobs(r.logprobs) },
+          finish_reason: toOpenAIFinishReason(r.finishReason),
+          ...(r.validationErrors === undefined || r.validationErrors.length === 0 ? {} : { validation_errors: r.validationErrors.map(toOpenAIValidationError) }),
+        }) satisfies WireChatCompletionChoice,
+    ),
     usage: toOpenAIUsage(sumUsage(results.map((r) => r.usage))),
-  };
+    ...(warnings === undefined ? {} : { warnings }),
+  } satisfies WireChatCompletion;
 }

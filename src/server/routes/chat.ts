@@ -1,0 +1,26 @@
+/** `POST /v1/chat/completions`: OpenAI chat requests → the chat service → `chat.completion` (JSON or SSE). */
+import type { Hono } from "hono";
+import { collectChat } from "../../chat/service.js";
+import { randomId } from "../../chat/ids.js";
+import { chatCompletionRequestSchema, toChatRequest } from "../openai/schemas.js";
+import { ChatChunkEncoder, toChatCompletion } from "../openai/responses.js";
+import { readJson, type RouteContext } from "./context.js";
+import { forChoice, startGeneration } from "./generation.js";
+
+export function mountChatRoutes(app: Hono, ctx: RouteContext): void {
+  app.post("/v1/chat/completions", async (c) => {
+    const arrivedAt = performance.now();
+    const backend = ctx.requireBackend();
+    const body = chatCompletionRequestSchema.parse(await readJson(c));
+    const request = toChatRequest(body);
+    const n = body.n ?? 1;
+    const prepared = await backend.chat.prepare(request);
+    const generation = await startGeneration(ctx, c, n, arrivedAt);
+    const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: ctx.modelId };
+    const streams = Array.from({ length: n }, (_, choice) =>
+      generation.observe(choice, backend.chat.stream(forChoice(prepared, choice), { signal: generation.signal })),
+    );
+    if (body.stream !== true) return c.json(toChatCompletion(meta, await generation.collect(streams, collectChat)));
+    return generation.stream(streams, new ChatChunkEncoder({ ...meta, includeUsage: body.stream_options?.include_usage === true }));
+  });
+}

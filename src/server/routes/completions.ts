@@ -1,0 +1,53 @@
+/** `POST /v1/completions`: a raw prompt (text or token ids) straight to the engine → `text_completion`. */
+import type { Hono } from "hono";
+import { prepareCompletion, streamCompletion, type CompletionEvent } from "../../chat/completion.js";
+import { randomId } from "../../chat/ids.js";
+import { completionRequestSchema, toSampling, toStopList } from "../openai/schemas.js";
+import { CompletionChunkEncoder, toTextCompletion, type CompletionChoiceResult } from "../openai/completions.js";
+import { readJson, type RouteContext } from "./context.js";
+import { forChoice, startGeneration } from "./generation.js";
+
+export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
+  app.post("/v1/completions", async (c) => {
+    const arrivedAt = performance.now();
+    const backend = ctx.requireBackend();
+    const body = completionRequestSchema.parse(await readJson(c));
+    const promptValue = body.prompt;
+    const prompt = typeof promptValue === "string" ? promptValue : typeof promptValue[0] === "string" ? promptValue[0] : (promptValue as number[]);
+    const stopList = toStopList(body.stop);
+    const prepared = await prepareCompletion(backend.engine, {
+      prompt,
+      sampling: toSampling(body),
+      maxTokens: body.max_tokens ?? 16,
+      ...(stopList.length === 0 ? {} : { stop: stopList }),
+      ...(body.logprobs == null ? {} : { logprobs: body.logprobs }),
+    });
+    const echo = body.echo === true ? await backend.engine.detokenize(prepared.promptTokens, { special: true }) : "";
+    const n = body.n ?? 1;
+    const generation = await startGeneration(ctx, c, n, arrivedAt);
+    const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: ctx.modelId };
+    const streams = Array.from({ length: n }, (_, choice) =>
+      generation.observe(choice, streamCompletion(backend.engine, forChoice(prepared, choice), { signal: generation.signal })),
+    );
+    const logprobs = body.logprobs != null;
+    if (body.stream !== true) {
+      return c.json(toTextCompletion(meta, await generation.collect(streams, (events) => collectCompletion(events, echo)), logprobs));
+    }
+    return generation.stream(streams, new CompletionChunkEncoder({ ...meta, includeUsage: body.stream_options?.include_usage === true, logprobs, echo }));
+  });
+}
+
+/** A whole choice from its events (`echo`: the prompt's text, prepended). */
+async function collectCompletion(events: AsyncIterable<CompletionEvent>, echo: string): Promise<CompletionChoiceResult> {
+  let text = echo;
+  const tokens = [];
+  for await (const event of events) {
+    if (event.type === "text-delta") {
+      text += event.text;
+      tokens.push(...event.tokens);
+    } else if (event.type === "finish") {
+      return { text, tokens, finishReason: event.reason === "length" ? "length" : "stop", usage: event.usage, aborted: event.reason === "abort" };
+    }
+  }
+  throw new Error("completion stream ended without a finish event");
+}

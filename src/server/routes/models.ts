@@ -1,0 +1,38 @@
+/** `GET /v1/models` and `GET /v1/models/:id`: the one model this server answers with. */
+import type { Hono } from "hono";
+import { ApiError } from "../errors.js";
+import type { WireModel, WireModelList } from "../openai/wire.js";
+import type { RouteContext, ServerBackend } from "./context.js";
+
+/** The model card: OpenAI's fields plus llama.cpp's `max_model_len` and `meta`. */
+export function toModelCard(modelId: string, backend: ServerBackend): WireModel {
+  const { info } = backend.engine;
+  return {
+    id: modelId,
+    object: "model",
+    created: 0,
+    owned_by: "talaria",
+    max_model_len: info.contextSize,
+    meta: {
+      architecture: info.architecture,
+      n_params: info.parameterCount,
+      n_ctx_train: info.trainContextLength,
+      n_vocab: info.vocabularySize,
+      format: backend.chat.format.name,
+    },
+  } satisfies WireModel;
+}
+
+export function mountModelRoutes(app: Hono, ctx: Pick<RouteContext, "modelId" | "requireBackend">): void {
+  app.get("/v1/models", (c) => c.json({ object: "list", data: [toModelCard(ctx.modelId, ctx.requireBackend())] } satisfies WireModelList));
+  app.get("/v1/models/:id{.+}", (c) => {
+    const backend = ctx.requireBackend();
+    if (c.req.param("id") !== ctx.modelId) {
+      throw new ApiError(404, "invalid_request_error", `The model '${c.req.param("id")}' does not exist.`, {
+        param: "model",
+        code: "model_not_found",
+      });
+    }
+    return c.json(toModelCard(ctx.modelId, backend));
+  });
+}

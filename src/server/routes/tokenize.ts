@@ -1,0 +1,63 @@
+/** llama.cpp's utility routes: `POST /tokenize`, `POST /detokenize`, `POST /apply-template`. */
+import type { Hono } from "hono";
+import { promptToString } from "../../prompt/text.js";
+import { ApiError } from "../errors.js";
+import {
+  applyTemplateRequestSchema,
+  detokenizeRequestSchema,
+  toChatMessages,
+  toResponseFormat,
+  toToolChoice,
+  toToolDefinitions,
+  tokenizeRequestSchema,
+} from "../openai/schemas.js";
+import { readJson, type RouteContext } from "./context.js";
+
+export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireBackend">): void {
+  app.post("/tokenize", async (c) => {
+    const backend = ctx.requireBackend();
+    const body = tokenizeRequestSchema.parse(await readJson(c));
+    const text = body.content ?? body.prompt ?? "";
+    let tokens = await backend.engine.tokenize(text, { special: true });
+    const bos = backend.engine.info.specialTokens.bos;
+    if (body.add_special === true && bos !== undefined) tokens = [bos.id, ...tokens];
+    const result: Record<string, unknown> = {
+      tokens:
+        body.with_pieces === true
+          ? await Promise.all(tokens.map(async (id) => ({ id, piece: await backend.engine.detokenize([id], { special: true }) })))
+          : tokens,
+      count: tokens.length,
+      max_model_len: backend.engine.info.contextSize,
+    };
+    return c.json(result);
+  });
+
+  app.post("/detokenize", async (c) => {
+    const backend = ctx.requireBackend();
+    const body = detokenizeRequestSchema.parse(await readJson(c));
+    const vocabularySize = backend.engine.info.vocabularySize;
+    const bad = body.tokens.findIndex((t) => t >= vocabularySize);
+    if (bad >= 0) {
+      throw new ApiError(400, "invalid_request_error", `Token id ${body.tokens[bad]} is outside the vocabulary.`, {
+        param: `tokens[${bad}]`,
+        code: "invalid_value",
+      });
+    }
+    const text = await backend.engine.detokenize(body.tokens, { special: true });
+    return c.json({ content: text, prompt: text });
+  });
+
+  app.post("/apply-template", async (c) => {
+    const backend = ctx.requireBackend();
+    const body = applyTemplateRequestSchema.parse(await readJson(c));
+    const toolChoice = toToolChoice(body.tool_choice);
+    const responseFormat = toResponseFormat(body.response_format);
+    const prompt = backend.chat.render({
+      messages: toChatMessages(body.messages),
+      tools: toToolDefinitions(body.tools),
+      ...(toolChoice === undefined ? {} : { toolChoice }),
+      ...(responseFormat === undefined ? {} : { responseFormat }),
+    });
+    return c.json({ prompt: promptToString(prompt) });
+  });
+}
