@@ -1,46 +1,409 @@
 /**
- * Talaria's public API. Layers: typed prompt text → engine port (+ adapters) → Hermes formats,
- * grammar, chat service, agent loop, eval, server.
+ * Talaria's public API, named explicitly (no `export *`): what is listed here is what the package
+ * promises. Layers (docs/architecture.md): typed prompt text → engine port (+ adapters) → Hermes
+ * formats, grammars → the composition root and chat service → agent loop, eval, server.
  */
-export * from "./prompt/text.js";
-export * from "./engine/types.js";
+
+// Typed prompt text
 export {
+  isPromptText,
+  joinPrompt,
+  plain,
+  type PlainPart,
+  type PromptPart,
+  type PromptText,
+  promptToString,
+  special,
+  type SpecialPart,
+} from "./prompt/text.js";
+
+// The engine port
+export {
+  type DetokenizeOptions,
+  type Engine,
+  type EngineCapabilities,
+  EngineError,
+  type EngineStats,
+  type EngineWarningCode,
+  type FinishReason,
+  type GeneratedToken,
+  type GenerateEvent,
+  type GenerateRequest,
+  type GrammarConstraint,
+  type GrammarIntent,
+  type LoglikelihoodRequest,
+  type LoglikelihoodResult,
+  type ModelInfo,
+  type PromptInput,
+  type SamplingOptions,
+  type SpecialTokenInfo,
+  type SpecialTokens,
+  type TokenId,
+  type TokenizeOptions,
+  type TokenLogprob,
+  type ToolCallSyntax,
+  type ToolGrammarSpec,
+  type Usage,
+} from "./engine/types.js";
+export {
+  checkCapabilities,
+  MAX_TOP_LOGPROBS,
+} from "./engine/request.js";
+
+// The llama.cpp adapter
+export {
+  addedTokenMarkers,
   createLlamaCppEngine,
   DEFAULT_CONTEXT_SIZE,
+  defaultModelsDirectory,
+  defaultThreads,
+  type DownloadProgress,
+  type GpuOption,
+  isRemoteModelSource,
   LlamaCppEngine,
   type LlamaCppEngineOptions,
-  defaultThreads,
-  type GpuOption,
-  defaultModelsDirectory,
-  isRemoteModelSource,
   resolveModelSource,
-  type DownloadProgress,
   type ResolveModelSourceOptions,
 } from "./engine/llama-cpp/index.js";
-export * from "./engine/mock/mock-engine.js";
-export * from "./hermes/index.js";
-export * from "./grammar/index.js";
-export { ensureTestModel, writeTestModel } from "./testmodels/index.js";
-export { ChatService, collectChat, type ChatServiceOptions, type PreparedChat, type ChatRunOptions } from "./chat/service.js";
-export type {
-  ChatToolCall,
-  ChatMessage,
-  ToolDefinition as ChatToolDefinition,
-  ToolChoice,
-  ResponseFormat,
-  ChatRequest,
-  ChatFinishReason,
-  ChatEvent,
-  ChatResult,
-  ChatValidationError,
+
+// The mock engine (tests, examples)
+export {
+  createMockEngine,
+  MOCK_BOS,
+  MOCK_BOS_TEXT,
+  MOCK_CAPABILITIES,
+  MOCK_EOS_TEXT,
+  MOCK_SPECIAL_BASE,
+  mockDetokenize,
+  MockEngine,
+  type MockEngineOptions,
+  type MockRule,
+  type MockScript,
+  mockTokenize,
+} from "./engine/mock/mock-engine.js";
+
+// Hermes formats: dialect, prompts, profiles, parser, Jinja
+export {
+  CARD_FUNCTION_CALL_SCHEMA,
+  cardFunctionCallingSystemPrompt,
+  type ChatDialect,
+  collectToolCallEvents,
+  type CompiledJinjaTemplate,
+  compileJinjaTemplate,
+  contentText,
+  detectProfile,
+  type FunctionToolDefinition,
+  getProfile,
+  HERMES_DIALECT,
+  HERMES_MARKERS,
+  HERMES_PROFILES,
+  type HermesMessage,
+  type HermesProfile,
+  type HermesProfileId,
+  HermesPromptError,
+  type HermesToolCallInput,
+  IM_END,
+  IM_START,
+  isProfileId,
+  type JinjaErrorKind,
+  type JinjaRenderOptions,
+  JinjaTemplateError,
+  type JsonDumpsOptions,
+  type JsonModePromptVariant,
+  jsonModeSystemPrompt,
+  type JsonSchema,
+  type LiteralSyntax,
+  LiteralSyntaxError,
+  literalToPlain,
+  type LiteralValue,
+  type MessageContent,
+  normalizeTool,
+  normalizeTools,
+  OFFICIAL_TOOL_USE_TEMPLATE,
+  type OpenAIAssistantMessage,
+  type OpenAITool,
+  type ParsedToolCall,
+  parseJsonOrPython,
+  parseLiteral,
+  parseToolCalls,
+  PROFILE_IDS,
+  type ProfileDetection,
+  type ProfileDetectionInput,
+  type PromptStyle,
+  PyFloat,
+  pyJsonDumps,
+  pyRepr,
+  randomToolCallId,
+  renderChatTemplate,
+  renderJinjaTemplate,
+  renderPrompt,
+  type RenderPromptOptions,
+  renderPromptString,
+  serializeToolForCard,
+  type TextContentPart,
+  toolCallArguments,
+  type ToolCallErrorKind,
+  type ToolCallParseError,
+  type ToolCallParseResult,
+  type ToolCallParserEvent,
+  type ToolCallParserOptions,
+  ToolCallStreamParser,
+  type ToolDefinition,
+  ToolDefinitionError,
+  type ToolInput,
+  toOpenAIAssistantMessage,
+  toOpenAITool,
+  UnknownProfileError,
+  warnProfileOnce,
+  zodToJsonSchema,
+  type ZodToolDefinition,
+} from "./hermes/index.js";
+
+// Generic constrained-decoding grammars
+export {
+  type AddJsonSchemaOptions,
+  addJsonSchemaRules,
+  addToolCallBranches,
+  addToolCallRules,
+  ANNOTATION_KEYWORDS,
+  formatPointer,
+  formatToolCall,
+  gbnf,
+  GbnfBuilder,
+  type GbnfBuilderOptions,
+  gbnfConstraint,
+  GbnfRecognizer,
+  GbnfSyntaxError,
+  jsonObjectGbnf,
+  jsonOrToolCallsConstraint,
+  jsonSchemaConstraint,
+  type JsonSchemaGbnf,
+  JsonSchemaGrammarError,
+  type JsonSchemaGrammarErrorCode,
+  type JsonSchemaGrammarOptions,
+  jsonSchemaToGbnf,
+  type JsonSchemaToGbnfOptions,
+  MAX_INLINE_REPETITION,
+  parseGbnf,
+  type RecognizerOptions,
+  RecognizerState,
+  SUPPORTED_FORMATS,
+  type SupportedFormat,
+  toolCallGbnf,
+  type ToolCallGbnfOptions,
+  type ToolCallGrammarOptions,
+  type ToolCallRules,
+  toolCallsConstraint,
+  type ToolCallsConstraintOptions,
+  toolCallTexts,
+  type ToolCallTexts,
+  type WhitespaceMode,
+} from "./grammar/index.js";
+
+// Generated test models
+export {
+  ensureTestModel,
+  type TestModelKind,
+  type TestModelOptions,
+  writeTestModel,
+} from "./testmodels/index.js";
+
+// The composition root
+export {
+  createHermesChat,
+  describeHermesChatSetup,
+  type HermesChat,
+  type HermesChatOptions,
+  type HermesChatSetup,
+  hermesFormatFor,
+  resolveHermesChatSetup,
+  type TemplateChoice,
+} from "./chat/hermes-chat.js";
+
+// The chat service
+export {
+  type ChatRunOptions,
+  ChatService,
+  type ChatServiceOptions,
+  collectChat,
+  type PreparedChat,
+} from "./chat/service.js";
+export {
+  type ChatEvent,
+  type ChatFinishReason,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResult,
+  type ChatToolCall,
+  type ToolDefinition as ChatToolDefinition,
+  type ChatValidationError,
+  type ResponseFormat,
+  type ToolChoice,
 } from "./chat/types.js";
-export { ChatError } from "./chat/errors.js";
-export { createHermesChatFormat, type HermesChatFormatOptions } from "./chat/hermes-format.js";
-export { createGrammarConstraints, noConstraints, type ConstraintBuilder, type ConstraintInput, type GrammarConstraintsOptions } from "./chat/constraints.js";
-export { prepareCompletion, streamCompletion, type CompletionRequest, type CompletionEvent } from "./chat/completion.js";
-export { startServer, type RunningServer, type TalariaServerOptions } from "./server/server.js";
-export { createTalariaApp, type TalariaApp, type TalariaAppOptions, type ServerBackend } from "./server/app.js";
-export { ApiError, toApiError } from "./server/errors.js";
-export * from "./eval/index.js";
-export * from "./agent/index.js";
+export {
+  ChatError,
+} from "./chat/errors.js";
+export {
+  type ChatFormat,
+  type PromptRenderInput,
+} from "./chat/format.js";
+export {
+  createHermesChatFormat,
+  type HermesChatFormatOptions,
+} from "./chat/hermes-format.js";
+export {
+  type ConstraintBuilder,
+  type ConstraintInput,
+  createGrammarConstraints,
+  type GrammarConstraintsOptions,
+  noConstraints,
+} from "./chat/constraints.js";
+export {
+  type CompletionEvent,
+  type CompletionRequest,
+  prepareCompletion,
+  streamCompletion,
+} from "./chat/completion.js";
+
+// The OpenAI-compatible server
+export {
+  type RunningServer,
+  startServer,
+  type TalariaServerOptions,
+} from "./server/server.js";
+export {
+  createTalariaApp,
+  type ServerBackend,
+  type TalariaApp,
+  type TalariaAppOptions,
+} from "./server/app.js";
+export {
+  ApiError,
+  toApiError,
+} from "./server/errors.js";
+
+// Evaluation
+export {
+  aggregate,
+  ALL_TASKS,
+  argmaxFirst,
+  averageMetric,
+  batchDocuments,
+  bigbenchArgmax,
+  bigbenchPostprocess,
+  type CallError,
+  type CallErrorKind,
+  cardAverage,
+  type CardMatchInput,
+  cardValue,
+  checkCall,
+  checkFunctionCalls,
+  checkJsonMode,
+  type DataFiles,
+  defaultDataDir,
+  type DocMetrics,
+  type DocScoring,
+  type EncodedRequest,
+  encodeRequest,
+  EvalDataError,
+  type EvalDocument,
+  type EvalProgress,
+  type EvalRun,
+  type EvalSample,
+  extractJson,
+  formatReport,
+  formatSuiteTable,
+  FULL_DOCUMENT_COUNTS,
+  FUNCTION_CALLING_CATEGORIES,
+  type FunctionCallCheck,
+  type FunctionCallingCase,
+  functionCallingCaseSchema,
+  type FunctionCallingCategory,
+  type FunctionCallingReport,
+  type GenerationEvalOptions,
+  type GenerationRequest,
+  type HarnessRequest,
+  isSuiteName,
+  type JsonModeCase,
+  jsonModeCaseSchema,
+  type JsonModeCheck,
+  type JsonModeReport,
+  type JsonNode,
+  loadTaskDocuments,
+  matchCard,
+  meanStderr,
+  type MetricName,
+  type MetricSummary,
+  type ModelCall,
+  type ModelCard,
+  parseCardScores,
+  parseFunctionCallingCases,
+  parseJsonModeCases,
+  parseOrderedJson,
+  pythonDumpsKey,
+  readDataFile,
+  resultsToJson,
+  runFunctionCallingEval,
+  runJsonModeEval,
+  runTasks,
+  type RunTasksOptions,
+  sampleToJson,
+  SampleWriter,
+  type SchemaIssue,
+  SchemaValidator,
+  scoreDocument,
+  scoreFunctionCallingOutput,
+  selectTasks,
+  type SplitRequest,
+  splitTrailingWhitespace,
+  standardizeString,
+  SUITE_NAMES,
+  SUITE_TITLES,
+  type SuiteAverage,
+  suiteAverages,
+  type SuiteName,
+  type SuiteTableOptions,
+  summarizeFunctionCalling,
+  summarizeJsonMode,
+  type TaskDefinition,
+  type TaskInput,
+  type TaskResult,
+  tasksOfSuite,
+  truncateToLength,
+  TRUTHFULQA_QA_PROMPT,
+  truthfulqaMc2Old,
+  valuesMatch,
+  writeResults,
+} from "./eval/index.js";
+
+// The agent loop
+export {
+  type AgentEvent,
+  type AgentFinishReason,
+  type AgentOptions,
+  AgentOptionsError,
+  type AgentRunResult,
+  type AgentTool,
+  type AgentToolChoice,
+  AgentToolError,
+  defineTool,
+  extractJsonAnswer,
+  generateJson,
+  isToolLike,
+  type JsonModeOptions,
+  type JsonModeResult,
+  loadToolsModule,
+  PARSE_ERROR_TOOL_NAME,
+  type ResolvedTool,
+  resolveTools,
+  resultToContent,
+  runAgent,
+  runAgentToEnd,
+  type ToolErrorKind,
+  type ToolExecutionContext,
+  toolsFromModule,
+  ToolsModuleError,
+} from "./agent/index.js";
+
+// Benchmarks (`talaria bench`), as a namespace
 export * as bench from "./bench/index.js";
