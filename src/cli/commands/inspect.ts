@@ -10,8 +10,8 @@ import { DEFAULT_CONTEXT_SIZE } from "../../engine/llama-cpp/index.js";
 import type { ModelInfo } from "../../engine/types.js";
 import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
 import { HERMES_DIALECT } from "../../hermes/dialect.js";
-import { describeHermesChatSetup, resolveHermesChatSetup } from "../../chat/hermes-chat.js";
-import { getProfile, isProfileId, PROFILE_IDS } from "../../hermes/profiles.js";
+import { describeHermesChatSetup, resolveHermesChatSetup, type HermesChatSetup } from "../../chat/hermes-chat.js";
+import { getProfile, PROFILE_IDS } from "../../hermes/profiles.js";
 import { parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 
 export type InspectRow = readonly [label: string, value: string];
@@ -87,23 +87,29 @@ interface InspectFlags extends ModelFlags {
   template?: "model" | "official";
 }
 
-/** The rows that say how Talaria's chat would use the model (the composition root's setup). */
-export function chatSetupRows(info: ModelInfo, options: { profile?: string; style?: string; template?: "model" | "official" } = {}): InspectRow[] {
-  if (options.profile !== undefined && !isProfileId(options.profile)) getProfile(options.profile);
+/** The chat setup `run`/`serve` would use for this model and these flags (the composition root's resolution). */
+export function inspectChatSetup(info: ModelInfo, options: { profile?: string; style?: string; template?: "model" | "official" } = {}): HermesChatSetup {
   if (options.style !== undefined && options.style !== "card" && options.style !== "template") throw new Error(`--style must be card or template, got ${options.style}`);
-  const setup = resolveHermesChatSetup(info, {
-    profile: options.profile !== undefined && isProfileId(options.profile) ? options.profile : "auto",
+  return resolveHermesChatSetup(info, {
+    // getProfile names the valid ids when the id is unknown
+    profile: options.profile === undefined ? "auto" : getProfile(options.profile).id,
     ...(options.style === "card" || options.style === "template" ? { style: options.style } : {}),
     ...(options.template === undefined ? {} : { template: options.template }),
   });
+}
+
+/** The rows that say how Talaria's chat would use the model. */
+export function chatSetupRows(info: ModelInfo, setup: HermesChatSetup): InspectRow[] {
   const own = info.chatTemplates["tool_use"];
   return [
-    ["profile", `${setup.profile} (${options.profile !== undefined ? "--profile" : setup.profileReason})`],
+    ["profile", `${setup.profile} (${setup.profileReason})`],
     [
       "tool_use template",
       setup.templateSource === "model"
         ? `the model's own (${own?.length ?? 0} chars)`
-        : `official Hermes${own === undefined ? " (the model has none)" : " (--template official)"}`,
+        : setup.templateSource === "official"
+          ? `official Hermes${own === undefined ? " (the model has none)" : " (--template official)"}`
+          : "custom",
     ],
     ["chat setup", describeHermesChatSetup(setup)],
   ];
@@ -124,17 +130,12 @@ export function register(program: Command): void {
         const info: ModelInfo = { ...engine.info, contextSize };
         const texts = new Map<number, string>();
         for (const id of info.specialTokens.endOfGeneration) texts.set(id, await engine.detokenize([id], { special: true }));
-        const setupRows = chatSetupRows(info, flags);
-        const setup = resolveHermesChatSetup(info, {
-          profile: flags.profile !== undefined && isProfileId(flags.profile) ? flags.profile : "auto",
-          ...(flags.style === "card" || flags.style === "template" ? { style: flags.style } : {}),
-          ...(flags.template === undefined ? {} : { template: flags.template }),
-        });
+        const setup = inspectChatSetup(info, flags);
         const { templateText: _text, ...setupJson } = setup;
         process.stdout.write(
           flags.json === true
-            ? `${JSON.stringify({ ...info, profile: { id: setup.profile, reason: flags.profile !== undefined ? "--profile" : setup.profileReason }, chat: setupJson }, null, 2)}\n`
-            : renderTable(inspectRows(info, setupRows, (id) => texts.get(id))),
+            ? `${JSON.stringify({ ...info, profile: { id: setup.profile, reason: setup.profileReason }, chat: setupJson }, null, 2)}\n`
+            : renderTable(inspectRows(info, chatSetupRows(info, setup), (id) => texts.get(id))),
         );
       } finally {
         await engine.dispose();
