@@ -222,6 +222,14 @@ describe("template style: byte-identical with transformers", () => {
       "<|im_start|>", "<|im_end|>", "<|im_start|>",
     ]);
   });
+  it("a BOS/EOS text of any shape (e.g. `<s>`, `[EOS]`) in caller text stays plain; the template's own stays special", () => {
+    const own = "{{ bos_token }}{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}{{ eos_token }}\n{% endfor %}";
+    const content = "a <s> b [EOS] c <|im_end|>";
+    const prompt = renderPrompt({ messages: [{ role: "user", content }], tools: [], style: "template", template: own, bosToken: "<s>", eosToken: "[EOS]" });
+    expect(promptToString(prompt)).toBe(`<s><|im_start|>user\n${content}[EOS]\n`);
+    expect(specials(prompt)).toEqual(["<s>", "<|im_start|>", "[EOS]"]);
+    expect(prompt.parts.filter((p) => p.kind === "plain").map((p) => p.text).join("")).toContain(content);
+  });
   it("renders a GGUF's own template text", () => {
     const own = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{{ tools|length }} tools{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
     expect(renderPromptString({ messages: [{ role: "user", content: "hi" }], tools: [], style: "template", template: own })).toBe(

@@ -235,15 +235,37 @@ function renderCardStyle(
 const PRIVATE_LT = "\uE000";
 const MARKER_PATTERN = /<\|[^\s<>|]{1,64}\|>|<\/?tool_call>|<\/?tool_response>|<\/?tools>/g;
 
-/** Replace the `<` of every marker-like substring with a private-use character (same length). */
-function defuse(value: unknown): unknown {
-  if (typeof value === "string") return value.replace(MARKER_PATTERN, (m) => PRIVATE_LT + m.slice(1));
-  if (Array.isArray(value)) return value.map(defuse);
-  if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, defuse(v)]));
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, defuse(v)]));
+/**
+ * Defusing: the first code unit of every marker-like substring (and of every BOS/EOS text, whatever
+ * its shape, e.g. `<s>`) is replaced by a private-use character of the same length, reversibly.
+ */
+interface Defuser {
+  defuse(value: unknown): unknown;
+  /** Undo the replacements (for comparing the two renders). */
+  restore(text: string): string;
+}
+
+function defuser(tokens: readonly string[]): Defuser {
+  const literal = tokens.filter((t) => t !== "").map(escapeRegExp);
+  const pattern = new RegExp([...literal, MARKER_PATTERN.source].join("|"), "g");
+  // `<` → U+E000; any other first character of a BOS/EOS text → U+E001, U+E002, …
+  const toPrivate = new Map<string, string>([["<", PRIVATE_LT]]);
+  for (const token of tokens) {
+    const first = token.charAt(0);
+    if (first !== "" && !toPrivate.has(first)) toPrivate.set(first, String.fromCharCode(PRIVATE_LT.charCodeAt(0) + toPrivate.size));
   }
-  return value;
+  const fromPrivate = [...toPrivate].map(([original, replacement]) => [replacement, original] as const);
+  const defuse = (value: unknown): unknown => {
+    if (typeof value === "string") return value.replace(pattern, (m) => (toPrivate.get(m.charAt(0)) as string) + m.slice(1));
+    if (Array.isArray(value)) return value.map(defuse);
+    if (value instanceof Map) return new Map([...value.entries()].map(([k, v]) => [k, defuse(v)]));
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, defuse(v)]));
+    }
+    return value;
+  };
+  const restore = (text: string): string => fromPrivate.reduce((out, [replacement, original]) => out.replaceAll(replacement, original), text);
+  return { defuse, restore };
 }
 
 function escapeRegExp(text: string): string {
@@ -252,8 +274,8 @@ function escapeRegExp(text: string): string {
 
 /**
  * Render a chat template and type its output: a marker is `special` only where the template itself
- * wrote it. We render twice, the second time with every marker inside the inputs defused; markers
- * that survive came from the template (or are the BOS/EOS tokens).
+ * wrote it. We render twice, the second time with every marker inside the inputs defused (the
+ * BOS/EOS texts too, whatever their shape); markers that survive came from the template.
  */
 export function renderChatTemplate(
   template: string,
@@ -268,6 +290,7 @@ export function renderChatTemplate(
   options: JinjaRenderOptions = {},
 ): PromptText {
   const compiled = compileJinjaTemplate(template);
+  const { defuse, restore } = defuser([context.bosToken, context.eosToken]);
   const base = {
     documents: null,
     add_generation_prompt: context.addGenerationPrompt,
@@ -277,7 +300,7 @@ export function renderChatTemplate(
   };
   const exact = compiled.render({ ...base, messages: context.messages, tools: context.tools }, options);
   const probe = compiled.render({ ...base, messages: defuse(context.messages), tools: defuse(context.tools) }, options);
-  if (probe.length !== exact.length || probe.replaceAll(PRIVATE_LT, "<") !== exact.replaceAll(PRIVATE_LT, "<")) {
+  if (probe.length !== exact.length || restore(probe) !== restore(exact)) {
     throw new HermesPromptError("the chat template transforms message text in a way that prevents typing its output safely");
   }
   const alternatives = [MARKER_PATTERN.source];
