@@ -13,7 +13,8 @@ export function tokenizePromptText(prompt: PromptText, tokenize: PartTokenizer):
   const out: TokenId[] = [];
   prompt.parts.forEach((part, index) => {
     if (part.text === "") return;
-    out.push(...tokenize(part.text, part.kind === "special", index));
+    // A loop, not push(...tokens): spreading a long part's tokens as arguments overflows the stack.
+    for (const token of tokenize(part.text, part.kind === "special", index)) out.push(token);
   });
   return out;
 }

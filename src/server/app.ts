@@ -1,13 +1,15 @@
 /**
- * The OpenAI-compatible HTTP app (Hono), composed: error handling, metrics, CORS, the web UI, auth and the
- * body limit, `/health` and `/metrics`, and the route modules (`routes/`), which translate HTTP to the
- * chat service (`src/chat/`) and back. Streaming is `sse.ts`; response objects are `openai/`.
+ * The OpenAI-compatible HTTP app (Hono), composed: error handling, metrics, the Host/Origin checks, CORS,
+ * the web UI, auth, `/health` and `/metrics`, the route modules (`routes/`), which translate HTTP to the
+ * chat service (`src/chat/`) and back (JSON bodies and their size limit: `body.ts`), and 405s for known
+ * paths asked with another method. Streaming is `sse.ts`; response objects are `openai/`.
  */
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { ApiError, toApiError } from "./errors.js";
 import { isAuthorized } from "./auth.js";
+import { DEFAULT_BODY_LIMIT_BYTES } from "./body.js";
+import { browserGuard } from "./browser-guard.js";
 import { AdmissionQueue } from "./queue.js";
 import { ServerMetrics } from "./metrics.js";
 import { mountWebUi, type WebUiOptions } from "./static.js";
@@ -26,15 +28,25 @@ export interface TalariaAppOptions {
   readonly modelId: string;
   /** Require `Authorization: Bearer <apiKey>` on every route except `/health`. Default: no auth. */
   readonly apiKey?: string;
-  /** Allowed CORS origins (`*` for any). Default: none (CORS off). */
+  /**
+   * Allowed CORS origins (`*` for any). Default: none (CORS off). A request whose `Origin` is neither
+   * the server's own nor one of these is refused (403 `origin_not_allowed`).
+   */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Names accepted in the `Host` header, any port (`*` = any); IP literals and `localhost` are always
+   * accepted; others → 403 `host_not_allowed` (DNS-rebinding protection). Default for
+   * `createTalariaApp`: any. `startServer` derives it from `host` when not given: loopback → only
+   * the loopback names and the bound host; any other address → any.
+   */
+  readonly allowedHosts?: readonly string[];
   /** Sequences generating at once (match the engine's sequences). Default 1. */
   readonly parallel?: number;
   /** Requests that may wait for a sequence before new ones get 429. Default 64. */
   readonly maxQueue?: number;
   /** Per-request deadline in ms, queueing included (→ 504). Default 600000 (10 min). */
   readonly timeoutMs?: number;
-  /** Largest accepted request body in bytes (→ 413). Default 8 MiB. */
+  /** Largest accepted request body in bytes, chunked bodies included (→ 413). Default 8 MiB. */
   readonly bodyLimitBytes?: number;
   /** Where server-side errors (and engine warnings, once per request) are logged. Default: one line on stderr. */
   readonly log?: (message: string) => void;
@@ -59,7 +71,25 @@ type LoadState =
   | { readonly kind: "failed"; readonly message: string };
 
 const DEFAULT_TIMEOUT_MS = 600_000;
-const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Answer 405 (with `Allow`) for a known path asked with another method, and `OPTIONS` with 204 and
+ * `Allow` (when CORS is on, its middleware answers preflights first). Registered after the real routes,
+ * so it only runs when none of them answered; a GET route that fell through (`/assets/*` of an unbuilt
+ * UI) goes on to the 404.
+ */
+function methodGuard(methods: readonly ("GET" | "POST")[]): MiddlewareHandler {
+  const accepted = new Set<string>(methods.includes("GET") ? [...methods, "HEAD"] : methods);
+  const allow = [...accepted, "OPTIONS"].join(", ");
+  return async (c, next) => {
+    if (accepted.has(c.req.method)) return next();
+    if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
+    throw new ApiError(405, "invalid_request_error", `Method ${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(" or ")}.`, {
+      code: "method_not_allowed",
+      headers: { Allow: allow },
+    });
+  };
+}
 
 export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
@@ -110,6 +140,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     await next();
     metrics.httpRequests.inc({ route: c.req.routePath === "*" ? "unknown" : c.req.routePath, status: String(c.res.status) });
   });
+  app.use("*", browserGuard({ ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }), corsOrigins: options.corsOrigins ?? [] }));
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     const origins = [...options.corsOrigins];
     app.use(
@@ -136,18 +167,6 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       return next();
     });
   }
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-      onError: (c) =>
-        c.json(
-          new ApiError(413, "invalid_request_error", "The request body is too large.", { code: "request_too_large" }).toBody(),
-          413,
-        ),
-    }),
-  );
-
   app.get("/health", (c) => {
     requireBackend(); // 503 while loading or after a failed load (llama.cpp's behaviour)
     return c.json({ status: "ok" });
@@ -164,12 +183,20 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     queue,
     metrics,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
   };
   mountModelRoutes(app, context);
   mountTokenizeRoutes(app, context);
   mountChatRoutes(app, context);
   mountCompletionRoutes(app, context);
+
+  const getPaths = ["/health", "/metrics", "/v1/models", "/v1/models/:id{.+}"];
+  if (options.webUi !== false) getPaths.push("/", "/index.html", "/assets/*");
+  for (const path of getPaths) app.all(path, methodGuard(["GET"]));
+  for (const path of ["/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize", "/apply-template"]) {
+    app.all(path, methodGuard(["POST"]));
+  }
 
   return { app, metrics, queue, backend: () => (state.kind === "ready" ? state.backend : undefined) };
 }

@@ -12,6 +12,7 @@ import { ChatError } from "../chat/errors.js";
 export type ApiErrorType =
   | "invalid_request_error"
   | "authentication_error"
+  | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
   | "timeout_error"

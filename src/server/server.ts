@@ -2,6 +2,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { createTalariaApp, type TalariaApp, type TalariaAppOptions } from "./app.js";
+import { defaultAllowedHosts } from "./browser-guard.js";
 
 export interface TalariaServerOptions extends TalariaAppOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -20,8 +21,9 @@ export interface RunningServer extends TalariaApp {
 }
 
 export async function startServer(options: TalariaServerOptions): Promise<RunningServer> {
-  const talaria = createTalariaApp(options);
   const host = options.host ?? "127.0.0.1";
+  // Bound to loopback: only loopback names (and IP literals) in `Host`, unless `allowedHosts` says more.
+  const talaria = createTalariaApp({ ...options, allowedHosts: defaultAllowedHosts(host, options.allowedHosts) });
   const requestedPort = options.port ?? 8080;
   let server: ServerType | undefined;
   const address = await new Promise<AddressInfo>((resolve, reject) => {

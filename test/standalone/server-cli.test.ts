@@ -1,7 +1,21 @@
 /** `talaria serve` command wiring that needs no model: flags, defaults, load failures. */
 import { describe, expect, it } from "vitest";
+import http from "node:http";
 import { Command } from "commander";
-import { DEFAULT_SERVE_MODEL, defaultModelId, register, runServe, type ServeFlags } from "../../src/cli/commands/serve.js";
+import { DEFAULT_SERVE_MODEL, defaultModelId, parseHostList, register, runServe, type ServeFlags } from "../../src/cli/commands/serve.js";
+
+/** GET `path` with an explicit Host header (fetch cannot set one). */
+function getWithHost(url: string, path: string, host: string): Promise<number> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path, headers: { host } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 const base: ServeFlags = {
   model: "/nonexistent/dir/model.gguf",
@@ -32,7 +46,7 @@ describe("talaria serve (no model needed)", () => {
       "--profile": "auto",
       "--style": "card",
     });
-    for (const flag of ["--context-size", "--threads", "--api-key", "--cors-origin", "--model-id"]) expect(Object.keys(defaults)).toContain(flag);
+    for (const flag of ["--context-size", "--threads", "--api-key", "--cors-origin", "--model-id", "--allowed-hosts"]) expect(Object.keys(defaults)).toContain(flag);
     expect(DEFAULT_SERVE_MODEL).toBe("hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M");
   });
 
@@ -58,5 +72,38 @@ describe("talaria serve (no model needed)", () => {
   it("derives the model id from the file name", () => {
     expect(defaultModelId("/models/Hermes-3-Llama-3.2-3B.Q4_K_M.gguf")).toBe("Hermes-3-Llama-3.2-3B.Q4_K_M");
     expect(defaultModelId("hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M")).toBe("Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M");
+  });
+});
+
+describe("talaria serve --allowed-hosts", () => {
+  it("parses comma-separated names (repeatable) and refuses an empty list", () => {
+    expect(parseHostList("a.lan, b.lan,")).toEqual(["a.lan", "b.lan"]);
+    expect(parseHostList("c.lan", ["a.lan"])).toEqual(["a.lan", "c.lan"]);
+    expect(() => parseHostList(" , ")).toThrow(/host names/);
+    const program = new Command();
+    register(program);
+    program.exitOverride();
+    const serve = program.commands.find((c) => c.name() === "serve")!;
+    serve.action(() => undefined);
+    program.parse(["node", "talaria", "serve", "--allowed-hosts", "x.lan,y.lan", "--allowed-hosts", "*"]);
+    expect(serve.opts()["allowedHosts"]).toEqual(["x.lan", "y.lan", "*"]);
+  });
+
+  it("reaches the server: a loopback server answers listed names and loopback names, and refuses others (403)", async () => {
+    const plain = await runServe(base, () => undefined);
+    const listed = await runServe({ ...base, allowedHosts: ["talaria.lan"] }, () => undefined);
+    try {
+      await expect(plain.engine).rejects.toThrow();
+      await expect(listed.engine).rejects.toThrow();
+      // /health is 503 (the model failed to load) once the Host is accepted.
+      expect(await getWithHost(plain.server.url, "/health", "localhost")).toBe(503);
+      expect(await getWithHost(plain.server.url, "/health", "talaria.lan")).toBe(403);
+      expect(await getWithHost(listed.server.url, "/health", "talaria.lan:8080")).toBe(503);
+      expect(await getWithHost(listed.server.url, "/health", "127.0.0.1")).toBe(503);
+      expect(await getWithHost(listed.server.url, "/health", "evil.example")).toBe(403);
+    } finally {
+      await plain.stop();
+      await listed.stop();
+    }
   });
 });

@@ -294,6 +294,8 @@ describe("server lifecycle, auth, CORS, timeouts", () => {
     try {
       const plain = await fetch(`${off.url}/health`, { headers: { origin: "https://app.example" } });
       expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+      expect(plain.status).toBe(403); // a cross-origin request the CORS setting does not allow
+      expect((await fetch(`${off.url}/health`)).status).toBe(200);
       const preflight = await fetch(`${on.url}/v1/chat/completions`, {
         method: "OPTIONS",
         headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization" },
@@ -302,6 +304,10 @@ describe("server lifecycle, auth, CORS, timeouts", () => {
       expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example");
       const other = await fetch(`${on.url}/health`, { headers: { origin: "https://evil.example" } });
       expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      expect(other.status).toBe(403);
+      const allowed = await fetch(`${on.url}/health`, { headers: { origin: "https://app.example" } });
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
     } finally {
       await off.close();
       await on.close();

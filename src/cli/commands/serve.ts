@@ -32,6 +32,8 @@ export interface ServeFlags {
   apiKey?: string;
   /** Default none (CORS off). */
   corsOrigin?: string[];
+  /** Host header names accepted (`*` = any). Default: loopback names on a loopback host, else any. */
+  allowedHosts?: string[];
   /** Default 64. */
   maxQueue: number;
   /** Seconds. Default 600. */
@@ -60,6 +62,13 @@ function parseNonNegativeInt(value: string): number {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--allowed-hosts a.example,b.example` (repeatable; the lists add up). */
+export function parseHostList(value: string, previous: string[] = []): string[] {
+  const names = value.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (names.length === 0) throw new InvalidArgumentError("expected comma-separated host names (or *)");
+  return [...previous, ...names];
 }
 
 /** The model id shown to clients: `--model-id`, else the file name without `.gguf`. */
@@ -123,6 +132,7 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
     timeoutMs: flags.timeout * 1000,
     ...(apiKey !== undefined && apiKey !== "" ? { apiKey } : {}),
     ...(flags.corsOrigin !== undefined && flags.corsOrigin.length > 0 ? { corsOrigins: flags.corsOrigin } : {}),
+    ...(flags.allowedHosts !== undefined && flags.allowedHosts.length > 0 ? { allowedHosts: flags.allowedHosts } : {}),
     log,
   });
   log(`talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); loading ${flags.model}…`);
@@ -155,6 +165,11 @@ export function register(program: Command): void {
     .option("--models-dir <dir>", "download cache for remote models (default ~/.cache/talaria/models)")
     .option("--api-key <key>", "require 'Authorization: Bearer <key>' on every route but /health (default: $TALARIA_API_KEY)")
     .option("--cors-origin <origin>", "allow browser requests from this origin (repeatable; * for any). Default: CORS off", collect)
+    .option(
+      "--allowed-hosts <list>",
+      "comma-separated Host header names to accept (* for any; IP addresses and localhost always). Default: loopback names when --host is loopback, else any",
+      parseHostList,
+    )
     .option("--max-queue <n>", "requests that may wait for a sequence; beyond that 429", parseNonNegativeInt, 64)
     .option("--timeout <seconds>", "per-request deadline, queueing included (504)", parsePositiveInt, 600)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatCompletionRequestSchema, completionRequestSchema, toChatRequest, toSampling } from "./schemas.js";
+import { MAX_JSON_DEPTH, chatCompletionRequestSchema, completionRequestSchema, jsonDeeperThan, toChatRequest, toSampling } from "./schemas.js";
 
 describe("chat request schema → ChatRequest", () => {
   it("maps messages: developer → system, text parts joined, tool calls with string or object arguments", () => {
@@ -110,5 +110,37 @@ describe("completion request schema", () => {
     expect(completionRequestSchema.safeParse({ prompt: ["x", "y"] }).success).toBe(false);
     expect(completionRequestSchema.safeParse({ prompt: "x", suffix: "y" }).success).toBe(false);
     expect(completionRequestSchema.safeParse({ prompt: "x", best_of: 2 }).success).toBe(false);
+  });
+});
+
+describe("JSON-valued fields have a depth limit", () => {
+  const nested = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = i % 2 === 0 ? { a: v } : [v];
+    return v;
+  };
+
+  it("jsonDeeperThan counts objects and arrays, iteratively (no stack overflow at any depth)", () => {
+    expect(jsonDeeperThan(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    expect(jsonDeeperThan(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
+    expect(jsonDeeperThan(nested(200_000), MAX_JSON_DEPTH)).toBe(true);
+    expect(jsonDeeperThan({ a: [1, 2, { b: "x" }], c: null }, 3)).toBe(false);
+    expect(jsonDeeperThan({ a: [1, 2, { b: "x" }], c: null }, 2)).toBe(true);
+  });
+
+  it("arguments objects at the limit pass; one level deeper is an error naming the field", () => {
+    const message = (args: unknown): unknown => ({
+      messages: [{ role: "assistant", content: null, tool_calls: [{ id: "c", function: { name: "f", arguments: args } }] }],
+    });
+    const ok = chatCompletionRequestSchema.parse(message({ x: nested(MAX_JSON_DEPTH - 1) }));
+    expect(toChatRequest(ok).messages[0]).toMatchObject({ role: "assistant" });
+    const bad = chatCompletionRequestSchema.safeParse(message({ x: nested(MAX_JSON_DEPTH) }));
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(["messages", 0, "tool_calls", 0, "function", "arguments"]);
+    const badTool = chatCompletionRequestSchema.safeParse({
+      messages: [{ role: "user", content: "x" }],
+      tools: [{ type: "function", function: { name: "f", parameters: { x: nested(10_000) } } }],
+    });
+    expect(badTool.error?.issues[0]?.path).toEqual(["tools", 0, "function", "parameters"]);
   });
 });

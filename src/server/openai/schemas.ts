@@ -9,6 +9,32 @@ import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefiniti
 
 const TOOL_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
+/**
+ * The deepest nesting accepted in a JSON-valued field (tool call arguments, tool parameters, schemas).
+ * `JSON.parse` handles any depth, but the code that prints and walks these values recurses (a few
+ * thousand levels overflow the stack); real arguments and schemas are a handful of levels deep.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** True when `value` has objects/arrays nested more than `max` levels deep (the value itself is level 1). Iterative. */
+export function jsonDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<readonly [unknown, number]> = [[value, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, depth] = item;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** A JSON object field, at most {@link MAX_JSON_DEPTH} levels deep (deeper → 400 naming the field). */
+const jsonObject = z
+  .record(z.string(), z.unknown())
+  .refine((v) => !jsonDeeperThan(v, MAX_JSON_DEPTH), { message: `nests deeper than ${MAX_JSON_DEPTH} levels` });
+
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 /** Text, or an array of text parts (images, audio and files are not supported by the Hermes models). */
 const content = z.union([z.string(), z.array(textPart)]);
@@ -19,7 +45,7 @@ const toolCall = z.object({
   function: z.object({
     name: z.string().min(1),
     /** OpenAI sends a JSON string; HF-style clients send an object. */
-    arguments: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    arguments: z.union([z.string(), jsonObject]),
   }),
 });
 
@@ -41,8 +67,6 @@ const message = z.discriminatedUnion("role", [
     name: z.string().nullish(),
   }),
 ]);
-
-const jsonObject = z.record(z.string(), z.unknown());
 
 const tool = z.object({
   type: z.literal("function"),

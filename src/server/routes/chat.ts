@@ -4,15 +4,16 @@ import { collectChat } from "../../chat/service.js";
 import { randomId } from "../../chat/ids.js";
 import { chatCompletionRequestSchema, toChatRequest } from "../openai/schemas.js";
 import { ChatChunkEncoder, toChatCompletion } from "../openai/responses.js";
-import { readJson, type RouteContext } from "./context.js";
+import { checkPromptChars, promptChars, readJson, type RouteContext } from "./context.js";
 import { forChoice, startGeneration } from "./generation.js";
 
 export function mountChatRoutes(app: Hono, ctx: RouteContext): void {
   app.post("/v1/chat/completions", async (c) => {
     const arrivedAt = performance.now();
     const backend = ctx.requireBackend();
-    const body = chatCompletionRequestSchema.parse(await readJson(c));
+    const body = chatCompletionRequestSchema.parse(await readJson(c, ctx));
     const request = toChatRequest(body);
+    checkPromptChars(backend, promptChars(request), "messages");
     const n = body.n ?? 1;
     const prepared = await backend.chat.prepare(request);
     const generation = await startGeneration(ctx, c, n, arrivedAt);

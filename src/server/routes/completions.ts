@@ -4,16 +4,17 @@ import { prepareCompletion, streamCompletion, type CompletionEvent } from "../..
 import { randomId } from "../../chat/ids.js";
 import { completionRequestSchema, toSampling, toStopList } from "../openai/schemas.js";
 import { CompletionChunkEncoder, toTextCompletion, type CompletionChoiceResult } from "../openai/completions.js";
-import { readJson, type RouteContext } from "./context.js";
+import { checkPromptChars, readJson, type RouteContext } from "./context.js";
 import { forChoice, startGeneration } from "./generation.js";
 
 export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
   app.post("/v1/completions", async (c) => {
     const arrivedAt = performance.now();
     const backend = ctx.requireBackend();
-    const body = completionRequestSchema.parse(await readJson(c));
+    const body = completionRequestSchema.parse(await readJson(c, ctx));
     const promptValue = body.prompt;
     const prompt = typeof promptValue === "string" ? promptValue : typeof promptValue[0] === "string" ? promptValue[0] : (promptValue as number[]);
+    if (typeof prompt === "string") checkPromptChars(backend, prompt.length, "prompt");
     const stopList = toStopList(body.stop);
     const prepared = await prepareCompletion(backend.engine, {
       prompt,
@@ -44,7 +45,7 @@ async function collectCompletion(events: AsyncIterable<CompletionEvent>, echo: s
   for await (const event of events) {
     if (event.type === "text-delta") {
       text += event.text;
-      tokens.push(...event.tokens);
+      for (const token of event.tokens) tokens.push(token);
     } else if (event.type === "finish") {
       return { text, tokens, finishReason: event.reason === "length" ? "length" : "stop", usage: event.usage, aborted: event.reason === "abort" };
     }

@@ -2,7 +2,9 @@
 import type { Context } from "hono";
 import type { Engine } from "../../engine/types.js";
 import type { ChatService } from "../../chat/service.js";
+import type { ChatRequest } from "../../chat/types.js";
 import { ApiError } from "../errors.js";
+import { readJsonBody } from "../body.js";
 import type { AdmissionQueue } from "../queue.js";
 import type { ServerMetrics } from "../metrics.js";
 
@@ -23,16 +25,60 @@ export interface RouteContext {
   readonly metrics: ServerMetrics;
   /** Per-request deadline in ms, queueing included (→ 504). */
   readonly timeoutMs: number;
+  /** Largest accepted request body in bytes (→ 413). */
+  readonly bodyLimitBytes: number;
   /** Where server-side errors and warnings are logged (one line each). */
   readonly log: (message: string) => void;
 }
 
-/** The request body as JSON; a body that is not JSON is a 400 `invalid_json`. */
-export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError(400, "invalid_request_error", "The request body is not valid JSON.", { code: "invalid_json" });
+/**
+ * The request body as JSON: 415 without a JSON `Content-Type`, 413 over the body limit (chunked bodies
+ * included), 400 `invalid_json` when it does not parse (`../body.ts`).
+ */
+export async function readJson(c: Context, ctx: Pick<RouteContext, "bodyLimitBytes">): Promise<unknown> {
+  return readJsonBody(c, ctx.bodyLimitBytes);
+}
+
+/**
+ * Prompt text longer than this many characters per token of the context cannot fit (real tokenizers
+ * average 3–5 characters per token; 16 leaves room for long whitespace or repeated-symbol tokens), so
+ * it is refused before tokenizing, which runs on the event loop.
+ */
+export const PROMPT_CHARS_PER_TOKEN = 16;
+
+/** The most prompt characters a request may carry for a context of `contextSize` tokens. */
+export function maxPromptChars(contextSize: number): number {
+  return contextSize * PROMPT_CHARS_PER_TOKEN;
+}
+
+/**
+ * 400 `context_length_exceeded` naming `param` when `chars` characters of prompt text cannot fit in the
+ * context (checked BEFORE tokenizing: tokenizing megabytes blocks every other request).
+ */
+export function checkPromptChars(backend: ServerBackend, chars: number, param: string): void {
+  const contextSize = backend.engine.info.contextSize;
+  const limit = maxPromptChars(contextSize);
+  if (chars <= limit) return;
+  throw new ApiError(
+    400,
+    "invalid_request_error",
+    `'${param}' has ${chars} characters of prompt text; this server accepts at most ${limit} ` +
+      `(${PROMPT_CHARS_PER_TOKEN} per token of its ${contextSize}-token context), so it cannot fit. Please reduce the length of '${param}'.`,
+    { param, code: "context_length_exceeded" },
+  );
+}
+
+/**
+ * The characters of a request that end up in its prompt (message texts, tool calls, tool definitions,
+ * the JSON-mode schema), counted before anything is rendered or tokenized.
+ */
+export function promptChars(request: Pick<ChatRequest, "messages" | "tools" | "responseFormat">): number {
+  let n = 0;
+  for (const m of request.messages) {
+    n += m.content?.length ?? 0;
+    if (m.role === "assistant") for (const call of m.toolCalls ?? []) n += call.name.length + call.arguments.length;
   }
+  if (request.tools !== undefined && request.tools.length > 0) n += JSON.stringify(request.tools).length;
+  if (request.responseFormat !== undefined) n += JSON.stringify(request.responseFormat).length;
+  return n;
 }

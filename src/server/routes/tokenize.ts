@@ -11,13 +11,14 @@ import {
   toToolDefinitions,
   tokenizeRequestSchema,
 } from "../openai/schemas.js";
-import { readJson, type RouteContext } from "./context.js";
+import { checkPromptChars, promptChars, readJson, type RouteContext } from "./context.js";
 
-export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireBackend">): void {
+export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireBackend" | "bodyLimitBytes">): void {
   app.post("/tokenize", async (c) => {
     const backend = ctx.requireBackend();
-    const body = tokenizeRequestSchema.parse(await readJson(c));
+    const body = tokenizeRequestSchema.parse(await readJson(c, ctx));
     const text = body.content ?? body.prompt ?? "";
+    checkPromptChars(backend, text.length, body.content !== undefined ? "content" : "prompt");
     let tokens = await backend.engine.tokenize(text, { special: true });
     const bos = backend.engine.info.specialTokens.bos;
     if (body.add_special === true && bos !== undefined) tokens = [bos.id, ...tokens];
@@ -34,7 +35,7 @@ export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireB
 
   app.post("/detokenize", async (c) => {
     const backend = ctx.requireBackend();
-    const body = detokenizeRequestSchema.parse(await readJson(c));
+    const body = detokenizeRequestSchema.parse(await readJson(c, ctx));
     const vocabularySize = backend.engine.info.vocabularySize;
     const bad = body.tokens.findIndex((t) => t >= vocabularySize);
     if (bad >= 0) {
@@ -49,15 +50,17 @@ export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireB
 
   app.post("/apply-template", async (c) => {
     const backend = ctx.requireBackend();
-    const body = applyTemplateRequestSchema.parse(await readJson(c));
+    const body = applyTemplateRequestSchema.parse(await readJson(c, ctx));
     const toolChoice = toToolChoice(body.tool_choice);
     const responseFormat = toResponseFormat(body.response_format);
-    const prompt = backend.chat.render({
+    const request = {
       messages: toChatMessages(body.messages),
       tools: toToolDefinitions(body.tools),
       ...(toolChoice === undefined ? {} : { toolChoice }),
       ...(responseFormat === undefined ? {} : { responseFormat }),
-    });
+    };
+    checkPromptChars(backend, promptChars(request), "messages"); // the chat route would refuse it too
+    const prompt = backend.chat.render(request);
     return c.json({ prompt: promptToString(prompt) });
   });
 }
