@@ -90,10 +90,12 @@ export function resolveHermesChatSetup(info: Pick<ModelInfo, "name" | "basename"
   };
 }
 
-/** One line for logs: `profile hermes-3, card style, tool_use template: the model's`. */
+/** One line for logs: `profile hermes-3 (detected), card style` or `…, template style, tool_use template: the model's`. */
 export function describeHermesChatSetup(setup: HermesChatSetup): string {
+  const profile = `profile ${setup.profile} (${setup.profileReason === "requested" ? "requested" : "detected"})`;
+  if (setup.style === "card") return `${profile}, card style`;
   const template = setup.templateSource === "model" ? "the model's" : setup.templateSource === "official" ? "official Hermes" : "custom";
-  return `profile ${setup.profile}, ${setup.style} style, tool_use template: ${template}`;
+  return `${profile}, template style, tool_use template: ${template}`;
 }
 
 /** The Hermes chat format for a setup. */

@@ -49,10 +49,10 @@ describe("talaria generate / inspect", () => {
     // the composition root's setup: the same resolution `run` and `serve` use
     expect(table).toMatch(/^profile\s+hermes-3-llama-3.2-3b \(/m);
     expect(table).toMatch(/^tool_use template\s+the model's own \(\d+ chars\)$/m);
-    expect(table).toMatch(/^chat setup\s+profile hermes-3-llama-3.2-3b, card style, tool_use template: the model's$/m);
+    expect(table).toMatch(/^chat setup\s+profile hermes-3-llama-3.2-3b \(detected\), card style$/m);
     const official = await run(["inspect", "--model", model, "--threads", "1", "--style", "template", "--template", "official"]);
     expect(official).toMatch(/^tool_use template\s+official Hermes \(--template official\)$/m);
-    expect(official).toMatch(/^chat setup\s+profile hermes-3-llama-3.2-3b, template style, tool_use template: official Hermes$/m);
+    expect(official).toMatch(/^chat setup\s+profile hermes-3-llama-3.2-3b \(detected\), template style, tool_use template: official Hermes$/m);
     const json = JSON.parse(await run(["inspect", "--model", model, "--threads", "1", "--json", "--template", "official"])) as { chat: { templateSource: string } };
     expect(json.chat.templateSource).toBe("official");
   });

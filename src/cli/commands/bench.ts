@@ -25,7 +25,7 @@ import {
   type ServeBenchReport,
 } from "../../bench/index.js";
 import { startServer } from "../../server/server.js";
-import { createServeBackend, resolveProfile } from "./serve.js";
+import { createServeBackend } from "./serve.js";
 import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
 import { parseNumber, parsePositiveInt, parseInteger } from "../option-parsers.js";
 
@@ -200,9 +200,8 @@ export async function runBenchEngineCommand(
     let server: ServeBenchReport | undefined;
     if (flags.server === true) {
       log("through an in-process Talaria server (same engine, /v1/chat/completions, loopback):");
-      const profile = resolveProfile("auto", engine, log);
       const running = await startServer({
-        backend: createServeBackend(engine, { profile, style: "card" }),
+        backend: createServeBackend(engine, { profile: "auto", style: "card" }, log),
         modelId: "bench",
         host: "127.0.0.1",
         port: 0,

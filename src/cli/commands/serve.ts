@@ -3,8 +3,8 @@
  * while the model loads), then loads the model and answers requests.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { createHermesChat, describeHermesChatSetup, resolveHermesChatSetup, type HermesChatOptions, type HermesChatSetup } from "../../chat/hermes-chat.js";
-import { getProfile, isProfileId, PROFILE_IDS, warnProfileOnce, type HermesProfileId } from "../../hermes/profiles.js";
+import { createHermesChat, describeHermesChatSetup, type HermesChatOptions, type HermesChatSetup } from "../../chat/hermes-chat.js";
+import { getProfile, isProfileId, PROFILE_IDS, warnProfileOnce } from "../../hermes/profiles.js";
 import type { PromptStyle } from "../../hermes/prompt.js";
 import { startServer, type RunningServer } from "../../server/server.js";
 import type { ServerBackend } from "../../server/app.js";
@@ -78,16 +78,14 @@ export function defaultModelId(source: string): string {
 }
 
 /** Choose the Hermes profile: explicit, or detected from the model's metadata (warned about once when it is not a Hermes model). */
-export function resolveProfile(requested: string, engine: Engine, warn: (message: string) => void): HermesProfileId {
-  if (requested !== "auto") return getProfile(requested).id;
-  const setup = resolveHermesChatSetup(engine.info, { profile: "auto" });
-  warnProfileOnce(getProfile(setup.profile), warn);
-  return setup.profile;
-}
-
 /** The chat service for a loaded engine, as `talaria serve` configures it (through the composition root). */
-export function createServeBackend(engine: Engine, options: HermesChatOptions = {}): ServerBackend & { readonly setup: HermesChatSetup } {
+export function createServeBackend(
+  engine: Engine,
+  options: HermesChatOptions = {},
+  warn?: (message: string) => void,
+): ServerBackend & { readonly setup: HermesChatSetup } {
   const { service, setup } = createHermesChat(engine, options);
+  if (warn !== undefined) warnProfileOnce(getProfile(setup.profile), warn);
   return { engine, chat: service, setup };
 }
 
@@ -116,8 +114,8 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
     ...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
   });
   const backend = enginePromise.then((engine) => {
-    const profile = resolveProfile(flags.profile, engine, log);
-    const backend = createServeBackend(engine, { profile, style, ...(flags.template === undefined ? {} : { template: flags.template }) });
+    const profile = flags.profile === "auto" ? "auto" : getProfile(flags.profile).id;
+    const backend = createServeBackend(engine, { profile, style, ...(flags.template === undefined ? {} : { template: flags.template }) }, log);
     log(`talaria serve: model ready (${flags.model}; ${describeHermesChatSetup(backend.setup)}; ${flags.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
     return backend;
   });
