@@ -13,13 +13,15 @@ import { browserGuard } from "./browser-guard.js";
 import { AdmissionQueue } from "./queue.js";
 import { ServerMetrics } from "./metrics.js";
 import { mountWebUi, type WebUiOptions } from "./static.js";
-import type { RouteContext, ServerBackend } from "./routes/context.js";
+import { DEFAULT_MAX_TOKENS, resolveMaxTokensPolicy, type RouteContext, type ServerBackend } from "./routes/context.js";
 import { mountModelRoutes } from "./routes/models.js";
 import { mountTokenizeRoutes } from "./routes/tokenize.js";
 import { mountChatRoutes } from "./routes/chat.js";
 import { mountCompletionRoutes } from "./routes/completions.js";
 
 export type { ServerBackend } from "./routes/context.js";
+
+export { DEFAULT_MAX_TOKENS };
 
 export interface TalariaAppOptions {
   /** The backend, or a promise of it while the model loads (`/health` answers 503 until it resolves). */
@@ -46,6 +48,13 @@ export interface TalariaAppOptions {
   readonly maxQueue?: number;
   /** Per-request deadline in ms, queueing included (→ 504). Default 600000 (10 min). */
   readonly timeoutMs?: number;
+  /**
+   * `max_tokens` of a chat request that gives none (`/v1/completions` keeps OpenAI's 16). Default
+   * {@link DEFAULT_MAX_TOKENS} (2048); `Infinity` = until the context is full.
+   */
+  readonly maxTokensDefault?: number;
+  /** Largest `max_tokens` (or `max_completion_tokens`) a request may ask for (→ 400 naming it). Default: no limit beyond the context. */
+  readonly maxTokensLimit?: number;
   /** Largest accepted request body in bytes, chunked bodies included (→ 413). Default 8 MiB. */
   readonly bodyLimitBytes?: number;
   /** Where server-side errors (and engine warnings, once per request) are logged. Default: one line on stderr. */
@@ -184,6 +193,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     metrics,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    maxTokens: resolveMaxTokensPolicy(options.maxTokensDefault, options.maxTokensLimit),
     log,
   };
   mountModelRoutes(app, context);

@@ -399,3 +399,51 @@ describe("huge and deeply nested inputs are 400s, not 500s", () => {
     }
   });
 });
+
+describe("max_tokens default and limit (--max-tokens-default, --max-tokens-limit)", () => {
+  let server: MockServer;
+  let unbounded: MockServer;
+  const LONG = "z".repeat(300);
+  beforeAll(async () => {
+    server = await startMockServer({ engine: { script: () => LONG, contextSize: 4096 }, server: { maxTokensDefault: 20, maxTokensLimit: 50 } });
+    unbounded = await startMockServer({ engine: { script: () => LONG, contextSize: 4096 }, server: { maxTokensDefault: Infinity } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await unbounded?.close();
+  });
+  const chat = (url: string, extra: Record<string, unknown> = {}) =>
+    request(url, {
+      path: "/v1/chat/completions",
+      headers: JSON_HEADERS,
+      chunks: [JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], ...extra })],
+    });
+
+  it("a chat request without max_tokens stops at the default", async () => {
+    const r = await chat(server.url);
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.body) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } };
+    expect(body.choices[0]?.finish_reason).toBe("length");
+    expect(body.usage.completion_tokens).toBe(20);
+    const free = JSON.parse((await chat(unbounded.url)).body) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } };
+    expect(free.choices[0]?.finish_reason).toBe("stop");
+    expect(free.usage.completion_tokens).toBeGreaterThan(20);
+  });
+
+  it("a request's own max_tokens up to the limit is honoured; above it a 400 names the field", async () => {
+    const ok = JSON.parse((await chat(server.url, { max_tokens: 40 })).body) as { usage: { completion_tokens: number } };
+    expect(ok.usage.completion_tokens).toBe(40);
+    const over = await chat(server.url, { max_tokens: 51 });
+    expect(over.status).toBe(400);
+    expect(errorOf(over)).toMatchObject({ param: "max_tokens", code: "invalid_value" });
+    const overNew = await chat(server.url, { max_completion_tokens: 500 });
+    expect(errorOf(overNew).param).toBe("max_completion_tokens");
+    const completions = await request(server.url, {
+      path: "/v1/completions",
+      headers: JSON_HEADERS,
+      chunks: [JSON.stringify({ model: "m", prompt: "hi", max_tokens: 51 })],
+    });
+    expect(completions.status).toBe(400);
+    expect(errorOf(completions).param).toBe("max_tokens");
+  });
+});

@@ -7,7 +7,7 @@ import { createHermesChat, describeHermesChatSetup, type HermesChatOptions, type
 import { getProfile, isProfileId, PROFILE_IDS, warnProfileOnce } from "../../hermes/profiles.js";
 import type { PromptStyle } from "../../hermes/prompt.js";
 import { startServer, type RunningServer } from "../../server/server.js";
-import type { ServerBackend } from "../../server/app.js";
+import { DEFAULT_MAX_TOKENS, type ServerBackend } from "../../server/app.js";
 import type { Engine } from "../../engine/types.js";
 import { loadEngine } from "../engine-loader.js";
 import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
@@ -38,6 +38,10 @@ export interface ServeFlags {
   maxQueue: number;
   /** Seconds. Default 600. */
   timeout: number;
+  /** `max_tokens` of chat requests that give none; 0 = until the context is full. Default 2048. */
+  maxTokensDefault?: number;
+  /** Largest `max_tokens` a request may ask for (→ 400). Default: none. */
+  maxTokensLimit?: number;
   /** `auto` (from the GGUF metadata) or a profile id. Default auto. */
   profile: string;
   /** Default card. */
@@ -128,6 +132,8 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
     parallel: flags.parallel,
     maxQueue: flags.maxQueue,
     timeoutMs: flags.timeout * 1000,
+    ...(flags.maxTokensDefault !== undefined ? { maxTokensDefault: flags.maxTokensDefault === 0 ? Infinity : flags.maxTokensDefault } : {}),
+    ...(flags.maxTokensLimit !== undefined ? { maxTokensLimit: flags.maxTokensLimit } : {}),
     ...(apiKey !== undefined && apiKey !== "" ? { apiKey } : {}),
     ...(flags.corsOrigin !== undefined && flags.corsOrigin.length > 0 ? { corsOrigins: flags.corsOrigin } : {}),
     ...(flags.allowedHosts !== undefined && flags.allowedHosts.length > 0 ? { allowedHosts: flags.allowedHosts } : {}),
@@ -170,6 +176,8 @@ export function register(program: Command): void {
     )
     .option("--max-queue <n>", "requests that may wait for a sequence; beyond that 429", parseNonNegativeInt, 64)
     .option("--timeout <seconds>", "per-request deadline, queueing included (504)", parsePositiveInt, 600)
+    .option("--max-tokens-default <n>", "max_tokens of chat requests that give none (0 = until the context is full)", parseNonNegativeInt, DEFAULT_MAX_TOKENS)
+    .option("--max-tokens-limit <n>", "largest max_tokens a request may ask for; above it 400 (default: no limit but the context)", parsePositiveInt)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
     .option("--style <style>", "function-calling prompt style: card (model card text) or template (the tool_use chat template)", "card")
     .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)

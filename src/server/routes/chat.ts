@@ -4,7 +4,7 @@ import { collectChat } from "../../chat/service.js";
 import { randomId } from "../../chat/ids.js";
 import { chatCompletionRequestSchema, toChatRequest } from "../openai/schemas.js";
 import { ChatChunkEncoder, toChatCompletion } from "../openai/responses.js";
-import { checkPromptChars, promptChars, readJson, type RouteContext } from "./context.js";
+import { checkPromptChars, maxTokensFor, promptChars, readJson, type RouteContext } from "./context.js";
 import { forChoice, startGeneration } from "./generation.js";
 
 export function mountChatRoutes(app: Hono, ctx: RouteContext): void {
@@ -12,7 +12,8 @@ export function mountChatRoutes(app: Hono, ctx: RouteContext): void {
     const arrivedAt = performance.now();
     const backend = ctx.requireBackend();
     const body = chatCompletionRequestSchema.parse(await readJson(c, ctx));
-    const request = toChatRequest(body);
+    const maxTokens = maxTokensFor(ctx.maxTokens, body.max_completion_tokens ?? body.max_tokens, body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens");
+    const request = { ...toChatRequest(body), ...(maxTokens === undefined ? {} : { maxTokens }) };
     checkPromptChars(backend, promptChars(request), "messages");
     const n = body.n ?? 1;
     const prepared = await backend.chat.prepare(request);

@@ -4,7 +4,7 @@ import { prepareCompletion, streamCompletion, type CompletionEvent } from "../..
 import { randomId } from "../../chat/ids.js";
 import { completionRequestSchema, toSampling, toStopList } from "../openai/schemas.js";
 import { CompletionChunkEncoder, toTextCompletion, type CompletionChoiceResult } from "../openai/completions.js";
-import { checkPromptChars, readJson, type RouteContext } from "./context.js";
+import { checkPromptChars, maxTokensFor, readJson, type RouteContext } from "./context.js";
 import { forChoice, startGeneration } from "./generation.js";
 
 export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
@@ -19,7 +19,8 @@ export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
     const prepared = await prepareCompletion(backend.engine, {
       prompt,
       sampling: toSampling(body),
-      maxTokens: body.max_tokens ?? 16,
+      // OpenAI's default for completions is 16 (not the server's chat default); the limit applies to what the request asks for
+      maxTokens: body.max_tokens == null ? Math.min(16, ctx.maxTokens.limit) : (maxTokensFor(ctx.maxTokens, body.max_tokens, "max_tokens") as number),
       ...(stopList.length === 0 ? {} : { stop: stopList }),
       ...(body.logprobs == null ? {} : { logprobs: body.logprobs }),
     });

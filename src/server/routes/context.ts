@@ -27,8 +27,51 @@ export interface RouteContext {
   readonly timeoutMs: number;
   /** Largest accepted request body in bytes (→ 413). */
   readonly bodyLimitBytes: number;
+  /** The `max_tokens` default and limit. */
+  readonly maxTokens: MaxTokensPolicy;
   /** Where server-side errors and warnings are logged (one line each). */
   readonly log: (message: string) => void;
+}
+
+/**
+ * `max_tokens` of a chat request that gives none: long enough for any tool call or JSON answer, short
+ * enough that a few requests cannot hold every sequence until the context is full.
+ */
+export const DEFAULT_MAX_TOKENS = 2048;
+
+/** How `max_tokens` is defaulted and bounded (`--max-tokens-default`, `--max-tokens-limit`). */
+export interface MaxTokensPolicy {
+  /** For requests that give none; `Infinity` = until the context is full. */
+  readonly default: number;
+  /** Largest accepted; `Infinity` = none. */
+  readonly limit: number;
+}
+
+/** Validate the options; the default never exceeds the limit. */
+export function resolveMaxTokensPolicy(defaultTokens: number | undefined, limit: number | undefined, fallback = DEFAULT_MAX_TOKENS): MaxTokensPolicy {
+  const check = (value: number, name: string): number => {
+    if (value !== Infinity && (!Number.isInteger(value) || value < 1)) throw new RangeError(`${name} must be an integer >= 1 (got ${value})`);
+    return value;
+  };
+  const max = check(limit ?? Infinity, "maxTokensLimit");
+  return { default: Math.min(check(defaultTokens ?? fallback, "maxTokensDefault"), max), limit: max };
+}
+
+/**
+ * The `max_tokens` to generate: the request's (400 naming `param` above the limit) or the default.
+ * undefined = until the context is full.
+ */
+export function maxTokensFor(policy: MaxTokensPolicy, requested: number | null | undefined, param: string): number | undefined {
+  if (requested != null) {
+    if (requested > policy.limit) {
+      throw new ApiError(400, "invalid_request_error", `'${param}' is ${requested}; this server allows at most ${policy.limit} (--max-tokens-limit).`, {
+        param,
+        code: "invalid_value",
+      });
+    }
+    return requested;
+  }
+  return policy.default === Infinity ? undefined : policy.default;
 }
 
 /**
