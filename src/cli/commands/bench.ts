@@ -3,7 +3,9 @@
  * `talaria bench engine` (llama-bench-style engine throughput, grammar, streams, loglik; optionally the
  * same engine through an in-process Talaria server). Each run writes a JSON report and SVG charts.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { formatSoakReport, runSoak, spawnServer } from "../../bench/soak.js";
 import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import {
@@ -255,6 +257,19 @@ function onSigint(): { signal: AbortSignal; dispose: () => void } {
   return { signal: controller.signal, dispose: () => process.off("SIGINT", handler) };
 }
 
+interface SoakFlags {
+  model: string;
+  duration: number;
+  warmup: number;
+  sampleEvery: number;
+  concurrency: number;
+  parallel: number;
+  maxTokens: number;
+  threads: number;
+  seed: number;
+  output?: string;
+}
+
 export function register(program: Command): void {
   const bench = program.command("bench").description("Benchmarks: serving load (vLLM's metrics) and engine throughput (llama-bench style); JSON + SVG reports");
 
@@ -290,6 +305,48 @@ export function register(program: Command): void {
         process.stderr.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);
       } finally {
         sig.dispose();
+      }
+    });
+
+  bench
+    .command("soak")
+    .description("Long mixed load (streams, plain chats, tool calls, distinct JSON schemas, disconnects) against a child `talaria serve`, its RSS sampled; reports growth after the warm-up")
+    .requiredOption("--model <gguf>", "model for the child server (e.g. a generated test model)")
+    .option("--duration <seconds>", "run time", parsePositiveInt, 600)
+    .option("--warmup <seconds>", "growth is measured from the first sample after this", parsePositiveInt, 60)
+    .option("--sample-every <seconds>", "RSS sampling interval", parsePositiveInt, 30)
+    .option("--concurrency <n>", "clients at once", parsePositiveInt, 4)
+    .option("--parallel <n>", "sequences of the child server", parsePositiveInt, 2)
+    .option("--max-tokens <n>", "max_tokens of every request", parsePositiveInt, 24)
+    .option("--threads <n>", "threads of the child server", parsePositiveInt, 1)
+    .option("--seed <n>", "seed of the request mix", parseInteger, 1)
+    .option("--output <file>", "also write the JSON report here")
+    .action(async (flags: SoakFlags) => {
+      const sig = onSigint();
+      const cli = fileURLToPath(new URL("../../../bin/talaria.js", import.meta.url));
+      const server = await spawnServer(cli, [
+        "--model", flags.model, "--parallel", String(flags.parallel), "--threads", String(flags.threads),
+        "--max-queue", String(flags.concurrency * 4), "--context-size", "1024",
+      ]);
+      try {
+        process.stderr.write(`soak: server pid ${server.pid} at ${server.url}; ${flags.duration} s\n`);
+        const report = await runSoak({
+          url: server.url,
+          pid: server.pid,
+          durationMs: flags.duration * 1000,
+          warmupMs: flags.warmup * 1000,
+          sampleEveryMs: flags.sampleEvery * 1000,
+          concurrency: flags.concurrency,
+          maxTokens: flags.maxTokens,
+          seed: flags.seed,
+          signal: sig.signal,
+          onSample: (s) => process.stderr.write(`  ${(s.atMs / 1000).toFixed(0)} s: RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB after ${s.requests} requests\n`),
+        });
+        if (flags.output !== undefined) await writeFile(flags.output, `${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`${formatSoakReport(report)}\n`);
+      } finally {
+        sig.dispose();
+        await server.stop();
       }
     });
 
