@@ -14,6 +14,7 @@ import { register as registerEval } from "./commands/eval.js";
 import { register as registerRun } from "./commands/run.js";
 import { register as registerJson } from "./commands/json.js";
 import { register as registerBench } from "./commands/bench.js";
+import { register as registerFuzz } from "./commands/fuzz.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
@@ -32,5 +33,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerRun(program);
   registerJson(program);
   registerBench(program);
+  registerFuzz(program);
   await program.parseAsync([...argv]);
 }

@@ -44,7 +44,17 @@ export async function readBodyBytes(request: Request, limitBytes: number): Promi
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      // The client went away mid-upload: nobody will read an answer, and nothing failed on our side.
+      throw new ApiError(499, "invalid_request_error", "The client closed the connection before the request body was complete.", {
+        code: "client_closed_request",
+        cause: error,
+      });
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     if (size > limitBytes) {

@@ -129,6 +129,28 @@ describe("chunked request bodies and the body limit", () => {
     expect(r.status).toBe(200);
     expect((JSON.parse(r.body) as { count: number }).count).toBe(LIMIT - prefix.length - suffix.length);
   });
+
+  it("a client that hangs up mid-upload is not a server failure (no 500 counted, no stack logged)", async () => {
+    const logged: string[] = [];
+    const quiet = await startMockServer({ engine: { script: () => "ok" }, server: { log: (line) => logged.push(line) } });
+    try {
+      const u = new URL(quiet.url);
+      await new Promise<void>((resolve) => {
+        const req = http.request({ host: u.hostname, port: u.port, method: "POST", path: "/v1/chat/completions", headers: JSON_HEADERS });
+        req.on("error", () => resolve());
+        req.write('{"model": "m", "messages": [');
+        setTimeout(() => {
+          req.destroy();
+          setTimeout(resolve, 200);
+        }, 100);
+      });
+      const metrics = await (await fetch(`${quiet.url}/metrics`)).text();
+      expect(metrics).not.toMatch(/talaria:http_requests_total\{[^}]*status="500"/);
+      expect(logged.filter((line) => line.includes("failed"))).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  });
 });
 
 describe("methods: 405 with Allow on known paths, 404 on unknown ones", () => {
