@@ -9,6 +9,7 @@
 import type { GrammarConstraint } from "../engine/types.js";
 import {
   JsonSchemaGrammarError,
+  type GrammarBudget,
   jsonOrToolCallsConstraint,
   jsonSchemaConstraint,
   toolCallsConstraint,
@@ -44,6 +45,12 @@ export interface GrammarConstraintsOptions {
   readonly autoFallback?: "unconstrained" | "error";
   /** Told when `auto` falls back to unconstrained decoding. Default: nothing. */
   readonly onUnconstrained?: (reason: string) => void;
+  /**
+   * Limits on building one request's grammar (size, depth, work, time; `DEFAULT_GRAMMAR_BUDGET`
+   * for unset fields). A schema over budget is a 400 naming it, under `auto` too
+   * (docs/decisions/0052-grammar-budget.md).
+   */
+  readonly budget?: GrammarBudget;
 }
 
 /**
@@ -51,7 +58,9 @@ export interface GrammarConstraintsOptions {
  * - `tool_choice: required` → one or more Hermes tool calls (exactly one when `parallel_tool_calls` is false);
  * - `tool_choice: {function}` → exactly one call of that function;
  * - `tool_choice: auto` with tools → a LAZY grammar: free text until `<tool_call>`, then only
- *   well-formed calls of declared tools with valid arguments (one when `parallel_tool_calls` is false);
+ *   well-formed calls (one when `parallel_tool_calls` is false): a declared tool's arguments valid
+ *   against its schema, or an undeclared name with any JSON object, which is kept as the model wrote
+ *   it and reported by the parser (never rewritten into a declared tool; docs/decisions/0096);
  *   with `response_format` json as well → an eager grammar: the JSON value or tool calls;
  * - `response_format: json_object` / `json_schema` → a JSON value of the schema (`strict` → no undeclared keys).
  *
@@ -59,6 +68,7 @@ export interface GrammarConstraintsOptions {
  * (see {@link GrammarConstraintsOptions.autoFallback}).
  */
 export function createGrammarConstraints(syntax: ToolCallSyntax, options: GrammarConstraintsOptions = {}): ConstraintBuilder {
+  const budget = options.budget === undefined ? {} : { budget: options.budget };
   return (input) => {
     const { toolChoice, tools, responseFormat } = input;
     const specs = (list: readonly ToolDefinition[]) => list.map((t) => ({ name: t.name, ...(t.parameters === undefined ? {} : { parameters: t.parameters }) }));
@@ -75,6 +85,7 @@ export function createGrammarConstraints(syntax: ToolCallSyntax, options: Gramma
           minCalls: 1,
           maxCalls: toolChoice.type === "function" || !input.parallelToolCalls ? 1 : Infinity,
           strict: chosen.every((t) => t.strict === true),
+          ...budget,
         });
       } catch (error) {
         if (!(error instanceof JsonSchemaGrammarError)) throw error;
@@ -82,7 +93,7 @@ export function createGrammarConstraints(syntax: ToolCallSyntax, options: Gramma
       }
     }
     if (toolChoice.type === "auto" && tools.length > 0) {
-      const callOptions = { maxCalls: input.parallelToolCalls ? Infinity : 1, strict: tools.every((t) => t.strict === true) };
+      const callOptions = { maxCalls: input.parallelToolCalls ? Infinity : 1, strict: tools.every((t) => t.strict === true), ...budget };
       try {
         if (responseFormat.type === "text") return toolCallsConstraint(syntax, specs(tools), { ...callOptions, lazy: true });
         return jsonOrToolCallsConstraint(syntax, responseFormat.type === "json_schema" ? responseFormat.schema : undefined, specs(tools), {
@@ -93,15 +104,16 @@ export function createGrammarConstraints(syntax: ToolCallSyntax, options: Gramma
         if (!(error instanceof JsonSchemaGrammarError)) throw error;
         const isToolError = tools.some((t) => error.message.startsWith(`tool ${JSON.stringify(t.name)}:`));
         if (!isToolError) throw responseFormatError(error);
-        if (options.autoFallback === "error") throw toolError(error);
+        // over budget is the request's size, not a keyword the grammar lacks: never silently unconstrained
+        if (options.autoFallback === "error" || error.code === "too-large" || error.code === "too-deep") throw toolError(error);
         options.onUnconstrained?.(`tool_choice auto is unconstrained: ${error.message}`);
         return undefined;
       }
     }
     if (responseFormat.type === "text") return undefined;
     try {
-      if (responseFormat.type === "json_object") return jsonSchemaConstraint();
-      return jsonSchemaConstraint(responseFormat.schema, { strict: responseFormat.strict });
+      if (responseFormat.type === "json_object") return jsonSchemaConstraint(undefined, budget);
+      return jsonSchemaConstraint(responseFormat.schema, { strict: responseFormat.strict, ...budget });
     } catch (error) {
       if (!(error instanceof JsonSchemaGrammarError)) throw error;
       throw responseFormatError(error);

@@ -63,7 +63,7 @@ export type GrammarIntent =
       readonly strict: boolean;
     }
   | {
-      /** Tool calls in `syntax`, each naming one of `tools` with arguments valid against its schema. */
+      /** Tool calls in `syntax`, each naming one of `tools` with arguments valid against its schema (see `otherNames`). */
       readonly type: "tool-calls";
       readonly syntax: ToolCallSyntax;
       readonly tools: readonly ToolGrammarSpec[];
@@ -73,6 +73,12 @@ export type GrammarIntent =
       /** Lazy: free text until `syntax.open` occurs; the calls are constrained from there on. */
       readonly lazy: boolean;
       readonly strict: boolean;
+      /**
+       * A call may also name a tool that is none of `tools` (its arguments: any JSON object), so the
+       * model's own choice is kept (and reported by the parser) rather than rewritten into a declared
+       * tool. True for `tool_choice: auto`, false for `required` / a named tool.
+       */
+      readonly otherNames: boolean;
       /**
        * Set when the reply may instead be a JSON value (JSON mode with tools under `auto`): either
        * that value, or the calls. Never lazy.

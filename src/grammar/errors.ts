@@ -16,7 +16,11 @@ export type JsonSchemaGrammarErrorCode =
   /** Not a JSON Schema (wrong value types). */
   | "invalid-schema"
   /** No JSON value can satisfy the schema (as far as the converter can tell). */
-  | "unsatisfiable";
+  | "unsatisfiable"
+  /** The grammar would exceed the size, work or time budget (see `GrammarBudget`). */
+  | "too-large"
+  /** Schemas (or a `const`/`enum` value) nested deeper than the budget's `maxDepth`. */
+  | "too-deep";
 
 /**
  * A schema the converter cannot turn into a grammar. `path` is a JSON pointer into the schema

@@ -3,7 +3,15 @@ import { JsonSchemaGrammarError } from "./errors.js";
 import { GbnfBuilder } from "./gbnf/builder.js";
 import { GbnfRecognizer } from "./gbnf/recognizer.js";
 import { lit, ref, seq, alt, rep, chars } from "./gbnf/ast.js";
-import { addToolCallRules, toolCallGbnf, toolCallsConstraint, jsonOrToolCallsConstraint, formatToolCall, type ToolGrammarSpec } from "./tool-calls.js";
+import {
+  addOtherNameRule,
+  addToolCallRules,
+  toolCallGbnf,
+  toolCallsConstraint,
+  jsonOrToolCallsConstraint,
+  formatToolCall,
+  type ToolGrammarSpec,
+} from "./tool-calls.js";
 import type { ToolCallSyntax } from "./constraint.js";
 
 /** A Hermes-shaped syntax (the grammar layer knows no format; src/hermes/dialect.ts declares the real one). */
@@ -91,7 +99,7 @@ describe("tool-call grammar (Hermes-shaped syntax)", () => {
 describe("tool-call constraints carry their intent", () => {
   test("eager: intent, min/max and the forced envelope", () => {
     const c = toolCallsConstraint(syntax, tools, { maxCalls: Infinity });
-    expect(c.intent).toEqual({ type: "tool-calls", syntax, tools, minCalls: 1, maxCalls: Infinity, lazy: false, strict: false });
+    expect(c.intent).toEqual({ type: "tool-calls", syntax, tools, minCalls: 1, maxCalls: Infinity, lazy: false, strict: false, otherNames: false });
     expect(c.lazyTriggers).toBeUndefined();
     const r = GbnfRecognizer.fromText(c.gbnf);
     expect(r.accepts(`${call("ping", "{}")}\n${call("get_time", '{"tz": "Europe/Paris"}')}`)).toBe(true);
@@ -100,7 +108,7 @@ describe("tool-call constraints carry their intent", () => {
   test("lazy: the root matches the text after the open tag, up to two whitespace characters between calls", () => {
     const c = toolCallsConstraint(syntax, tools, { lazy: true, maxCalls: 2 });
     expect(c.lazyTriggers).toEqual(["<tool_call>"]);
-    expect(c.intent).toMatchObject({ type: "tool-calls", lazy: true, minCalls: 1, maxCalls: 2 });
+    expect(c.intent).toMatchObject({ type: "tool-calls", lazy: true, minCalls: 1, maxCalls: 2, otherNames: true });
     const r = GbnfRecognizer.fromText(c.gbnf);
     const after = (text: string) => text.slice("<tool_call>".length);
     expect(r.accepts(after(call("ping", "{}")))).toBe(true);
@@ -134,5 +142,71 @@ describe("tool-call constraints carry their intent", () => {
     expect(r.accepts(`${text};${text}`)).toBe(true);
     expect(r.accepts(call("ping", "{}"))).toBe(false);
     expect(formatToolCall(syntax, "ping", "{}")).toBe(call("ping", "{}"));
+  });
+});
+
+describe("undeclared names (tool_choice auto): the model's choice is kept, never rewritten", () => {
+  const after = (text: string) => text.slice("<tool_call>".length);
+
+  test("the complement of the declared names: every other non-empty name, no declared one, no escapes", () => {
+    const b = new GbnfBuilder();
+    const root = b.reserveExact("root");
+    b.define(root, ref(addOtherNameRule(b, ["get_weather", "get_time", "get", "ping"])));
+    const r = GbnfRecognizer.fromText(b.toString());
+    for (const declared of ["get_weather", "get_time", "get", "ping"]) expect(r.accepts(declared), declared).toBe(false);
+    for (const other of ["g", "ge", "get_", "get_w", "get_weathe", "get_weatherx", "get_timer", "gets", "pin", "pings", "x", "delete_everything", "Ping", "über"]) {
+      expect(r.accepts(other), other).toBe(true);
+    }
+    expect(r.accepts("")).toBe(false);
+    expect(r.accepts("a\\u005f")).toBe(false);
+    expect(r.accepts('a"b')).toBe(false);
+    // linear: one rule per trie node (plus the shared tail), not per pair of names
+    const many = new GbnfBuilder();
+    const names = Array.from({ length: 200 }, (_, i) => `tool_number_${i}`);
+    many.define(many.reserveExact("root"), ref(addOtherNameRule(many, names)));
+    const rules = many.toString().trim().split("\n").length;
+    expect(rules).toBeLessThan(names.join("").length + 5);
+  });
+
+  test("lazy (auto): an undeclared name with any object is accepted; a declared name still gets its schema", () => {
+    const r = GbnfRecognizer.fromText(toolCallsConstraint(syntax, tools, { lazy: true, maxCalls: 2 }).gbnf);
+    expect(r.accepts(after(call("delete_everything", "{}")))).toBe(true);
+    expect(r.accepts(after(call("delete_everything", '{"really": true, "paths": ["/", 1]}')))).toBe(true);
+    expect(r.accepts(after(call("get_weathe", '{"tz": 1}')))).toBe(true);
+    expect(r.accepts(after(call("get_weatherx", "{}")))).toBe(true);
+    expect(r.accepts(after(`${call("delete_everything", "{}")}\n${call("ping", "{}")}`))).toBe(true);
+    // a declared name is not a way around its schema
+    expect(r.accepts(after(call("get_weather", '{"tz": "Europe/Paris"}')))).toBe(false);
+    expect(r.accepts(after(call("ping", '{"x": 1}')))).toBe(false);
+    expect(r.accepts(after(call("get_weather", '{"location": "Paris"}')))).toBe(true);
+    // still a call: the arguments are an object, the envelope is fixed
+    expect(r.accepts(after(call("delete_everything", "[1]")))).toBe(false);
+    expect(r.accepts(after(call("", "{}")))).toBe(false);
+    expect(r.isViablePrefix('\n{"name": "delete_everything", "arguments": "x')).toBe(false);
+  });
+
+  test("forced (required / named): only declared names", () => {
+    const forced = GbnfRecognizer.fromText(toolCallsConstraint(syntax, tools).gbnf);
+    expect(forced.accepts(call("delete_everything", "{}"))).toBe(false);
+    expect(forced.isViablePrefix('<tool_call>\n{"name": "d')).toBe(false);
+    expect(forced.accepts(call("ping", "{}"))).toBe(true);
+    const lazyClosed = GbnfRecognizer.fromText(toolCallsConstraint(syntax, tools, { lazy: true, otherNames: false }).gbnf);
+    expect(lazyClosed.accepts(after(call("delete_everything", "{}")))).toBe(false);
+  });
+
+  test("forced text: the envelope up to the name, then nothing until the name is complete", () => {
+    const r = GbnfRecognizer.fromText(toolCallsConstraint(syntax, tools, { lazy: true }).gbnf);
+    expect(r.forcedText(r.initial()).text).toBe('\n{"name": "');
+    expect(r.forcedText(r.feed(r.initial(), '\n{"name": "p')).text).toBe("");
+    expect(r.forcedText(r.feed(r.initial(), '\n{"name": "ping"')).text).toBe(', "arguments": {');
+  });
+
+  test("JSON or calls (auto with JSON mode): undeclared names too, unless turned off", () => {
+    const schema = { type: "object", properties: { a: { type: "integer" } }, required: ["a"] };
+    const c = jsonOrToolCallsConstraint(syntax, schema, tools);
+    expect(c.intent).toMatchObject({ otherNames: true });
+    expect(GbnfRecognizer.fromText(c.gbnf).accepts(call("delete_everything", '{"x": 1}'))).toBe(true);
+    const closed = jsonOrToolCallsConstraint(syntax, schema, tools, { otherNames: false });
+    expect(GbnfRecognizer.fromText(closed.gbnf).accepts(call("delete_everything", '{"x": 1}'))).toBe(false);
   });
 });

@@ -84,9 +84,14 @@ export function isEmptyExpr(e: GbnfExpr): boolean {
 }
 
 export function seq(...items: GbnfExpr[]): GbnfExpr {
+  return seqOf(items);
+}
+
+/** {@link seq} over an array (no spread: safe for any length). */
+export function seqOf(items: readonly GbnfExpr[]): GbnfExpr {
   const flat: GbnfExpr[] = [];
   for (const item of items) {
-    if (item.type === "sequence") flat.push(...item.items);
+    if (item.type === "sequence") for (const x of item.items) flat.push(x);
     else if (!isEmptyExpr(item)) flat.push(item);
   }
   // merge adjacent literals
@@ -104,10 +109,16 @@ export function seq(...items: GbnfExpr[]): GbnfExpr {
 }
 
 export function alt(...options: GbnfExpr[]): GbnfExpr {
+  return altOf(options);
+}
+
+/** {@link alt} over an array (no spread: safe for any length). */
+export function altOf(options: readonly GbnfExpr[]): GbnfExpr {
   const flat: GbnfExpr[] = [];
   const seen = new Set<string>();
   for (const o of options) {
     for (const x of o.type === "alternation" ? o.options : [o]) {
+      // printed text is cached per node, so deduplicating is linear in the options' size
       const key = printExpr(x);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -165,6 +176,13 @@ function printClass(negated: boolean, ranges: readonly CodePointRange[]): string
   return `${out}]`;
 }
 
+/**
+ * Printed text of compound nodes without their outer parentheses, cached per node (expressions are
+ * immutable): deduplicating alternatives, sharing rule bodies and measuring grammar size print the
+ * same subtrees many times, which would otherwise be quadratic in the nesting.
+ */
+const printed = new WeakMap<GbnfExpr, string>();
+
 /** Precedence: 0 = alternation, 1 = sequence, 2 = postfix operand. */
 function printAt(e: GbnfExpr, prec: number): string {
   switch (e.type) {
@@ -178,53 +196,60 @@ function printAt(e: GbnfExpr, prec: number): string {
       return e.name;
     case "sequence": {
       if (e.items.length === 0) return '""';
-      const s = e.items.map((x) => printAt(x, 2)).join(" ");
+      const s = core(e);
       return prec >= 2 && e.items.length > 1 ? `(${s})` : s;
     }
     case "alternation": {
-      const s = e.options.map((x) => (isEmptyExpr(x) ? "" : printAt(x, 1))).join(" | ").trim();
+      const s = core(e);
       return prec >= 1 ? `(${s})` : s;
     }
     case "repetition": {
-      const inner = printAt(e.item, 2);
-      // A literal of several characters is one symbol in llama.cpp, so "ab"? repeats "ab".
-      const operand = e.item.type === "alternation" || e.item.type === "sequence" ? wrap(inner) : inner;
-      const { min, max } = e;
-      let op: string;
-      if (min === 0 && max === 1) op = "?";
-      else if (min === 0 && max === undefined) op = "*";
-      else if (min === 1 && max === undefined) op = "+";
-      else if (max === min) op = `{${min}}`;
-      else op = `{${min},${max ?? ""}}`;
-      return operand + op;
+      let s = printed.get(e);
+      if (s === undefined) {
+        const inner = printAt(e.item, 2);
+        // A literal of several characters is one symbol in llama.cpp, so "ab"? repeats "ab".
+        const operand = (e.item.type === "alternation" || e.item.type === "sequence") && !printsInParentheses(e.item) ? `(${inner})` : inner;
+        const { min, max } = e;
+        let op: string;
+        if (min === 0 && max === 1) op = "?";
+        else if (min === 0 && max === undefined) op = "*";
+        else if (min === 1 && max === undefined) op = "+";
+        else if (max === min) op = `{${min}}`;
+        else op = `{${min},${max ?? ""}}`;
+        s = operand + op;
+        printed.set(e, s);
+      }
+      return s;
     }
     default:
       return e satisfies never;
   }
 }
 
-function wrap(s: string): string {
-  return s.startsWith("(") && s.endsWith(")") && balancedOuter(s) ? s : `(${s})`;
+/** The text of a (non-empty) sequence or an alternation without outer parentheses. */
+function core(e: Extract<GbnfExpr, { type: "sequence" | "alternation" }>): string {
+  let s = printed.get(e);
+  if (s !== undefined) return s;
+  if (e.type === "sequence") {
+    s = e.items.map((x) => printAt(x, 2)).join(" ");
+  } else {
+    const parts = e.options.map((x) => (isEmptyExpr(x) ? "" : printAt(x, 1)));
+    s = parts.join(" | ");
+    // an empty first or last alternative leaves no dangling space ("| x", "x |")
+    if (parts[0] === "" && s.startsWith(" ")) s = s.slice(1);
+    if (parts[parts.length - 1] === "" && s.endsWith(" ")) s = s.slice(0, -1);
+  }
+  printed.set(e, s);
+  return s;
 }
 
-function balancedOuter(s: string): boolean {
-  // true when the first "(" closes at the very end (ignoring quoted/class content)
-  let depth = 0;
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i];
-    if (c === '"' || c === "[") {
-      const close = c === '"' ? '"' : "]";
-      i++;
-      while (i < s.length && s[i] !== close) i += s[i] === "\\" ? 2 : 1;
-    } else if (c === "(") depth++;
-    else if (c === ")") {
-      depth--;
-      if (depth === 0 && i !== s.length - 1) return false;
-    }
-    i++;
-  }
-  return true;
+/** Whether `printAt(e, 2)` of a group is already wrapped in one pair of parentheses. */
+function printsInParentheses(e: GbnfExpr): boolean {
+  if (e.type === "alternation") return true;
+  if (e.type !== "sequence") return false;
+  if (e.items.length > 1) return true;
+  const only = e.items[0];
+  return only !== undefined && printsInParentheses(only);
 }
 
 /** Prints one expression as GBNF. */

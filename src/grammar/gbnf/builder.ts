@@ -5,16 +5,22 @@
  *   into its own rule, so llama.cpp's repetition expansion never multiplies nested rules
  *   (its `MAX_REPETITION_THRESHOLD` check);
  * - counts above {@link MAX_INLINE_REPETITION} are split into blocks (llama.cpp rejects a minimum
- *   above 2000 and silently turns a maximum above 2000 into "unbounded").
+ *   above 2000 and silently turns a maximum above 2000 into "unbounded"), nested so that any count
+ *   costs O(log count) rules.
+ *
+ * It keeps a running count of the grammar's size ({@link GbnfBuilder.bytes}) so that a caller can
+ * stop early (see the converter's budget, docs/decisions/0052-grammar-budget.md).
  */
 import {
   alt,
+  altOf,
   printExpr,
   printGrammar,
   ref,
   rep,
   RULE_NAME_PATTERN,
   seq,
+  seqOf,
   type GbnfExpr,
   type GbnfGrammar,
   type GbnfRule,
@@ -26,6 +32,8 @@ export const MAX_INLINE_REPETITION = 1000;
 export interface GbnfBuilderOptions {
   /** Prefix of every rule name this builder allocates (embedding in a larger grammar). Default `""`. */
   readonly prefix?: string;
+  /** Largest count written as `{n,m}` (at least 2). Default {@link MAX_INLINE_REPETITION}; smaller values exist for tests. */
+  readonly maxInlineRepetition?: number;
 }
 
 /** Turns any text into a llama.cpp rule-name fragment (`[a-zA-Z0-9-]`). */
@@ -39,11 +47,19 @@ export function sanitizeRuleName(text: string): string {
 
 export class GbnfBuilder {
   readonly prefix: string;
+  private readonly inline: number;
   private readonly rules = new Map<string, GbnfExpr | undefined>();
   private readonly byBody = new Map<string, string>();
+  /** Next suffix to try per base name (names are never released, so earlier suffixes stay taken). */
+  private readonly nextSuffix = new Map<string, number>();
+  private size = 0;
 
   constructor(options: GbnfBuilderOptions = {}) {
     this.prefix = options.prefix ?? "";
+    this.inline = options.maxInlineRepetition ?? MAX_INLINE_REPETITION;
+    if (!Number.isInteger(this.inline) || this.inline < 2 || this.inline > MAX_INLINE_REPETITION) {
+      throw new RangeError(`invalid maxInlineRepetition ${this.inline}: use 2..${MAX_INLINE_REPETITION}`);
+    }
     if (this.prefix !== "" && !/^[a-zA-Z0-9-]*$/.test(this.prefix)) {
       throw new RangeError(`invalid GBNF rule prefix ${JSON.stringify(this.prefix)}: use [a-zA-Z0-9-]`);
     }
@@ -54,13 +70,44 @@ export class GbnfBuilder {
     return this.rules.has(name);
   }
 
+  /**
+   * Size of the grammar so far in bytes (the GBNF text of the rules defined so far: names, `::=`,
+   * bodies, newlines; the text is ASCII). Normalization in {@link toString} may add a few rules.
+   */
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** The body of a rule (undefined when the name is free or only reserved). */
+  body(name: string): GbnfExpr | undefined {
+    return this.rules.get(name);
+  }
+
   /** Reserves a fresh rule name derived from `hint` (prefixed, sanitized, made unique). */
   reserve(hint: string): string {
     const base = this.prefix + sanitizeRuleName(hint);
     let name = base;
-    for (let i = 1; this.rules.has(name); i++) name = `${base}-${i}`;
+    let i = this.nextSuffix.get(base) ?? 1;
+    if (this.rules.has(name)) {
+      while (this.rules.has(`${base}-${i}`)) i++;
+      name = `${base}-${i}`;
+      this.nextSuffix.set(base, i + 1);
+    }
     this.rules.set(name, undefined);
     return name;
+  }
+
+  /** Frees a reserved name that was never defined (its suffix may be handed out again). */
+  release(name: string): void {
+    if (!this.rules.has(name) || this.rules.get(name) !== undefined) throw new RangeError(`GBNF rule ${JSON.stringify(name)} is not reserved`);
+    this.rules.delete(name);
+    const m = /^(.*)-([1-9][0-9]*)$/.exec(name);
+    if (m !== null) {
+      const base = m[1] as string;
+      const i = Number(m[2]);
+      const next = this.nextSuffix.get(base);
+      if (next !== undefined && i < next) this.nextSuffix.set(base, i);
+    }
   }
 
   /**
@@ -79,6 +126,7 @@ export class GbnfBuilder {
     if (!this.rules.has(name)) throw new RangeError(`GBNF rule ${JSON.stringify(name)} was not reserved`);
     if (this.rules.get(name) !== undefined) throw new RangeError(`GBNF rule ${JSON.stringify(name)} defined twice`);
     this.rules.set(name, expr);
+    this.size += name.length + printExpr(expr).length + 6 + hoistedBytes(name, expr);
     return name;
   }
 
@@ -93,6 +141,7 @@ export class GbnfBuilder {
     const name = this.reserve(hint);
     this.rules.set(name, expr);
     this.byBody.set(body, name);
+    this.size += name.length + body.length + 6 + hoistedBytes(name, expr);
     return name;
   }
 
@@ -109,7 +158,7 @@ export class GbnfBuilder {
     if (max !== undefined && max < min) throw new RangeError(`invalid repetition {${min},${max}}`);
     if (max === 0) return seq();
     const atom = isAtomic(item) ? item : this.addRef(`${hint}-item`, item);
-    const B = MAX_INLINE_REPETITION;
+    const B = this.inline;
     if (min <= B && (max === undefined || max <= B)) return rep(atom, min, max);
     const exact = (n: number): GbnfExpr => {
       if (n <= B) return rep(atom, n, n);
@@ -120,13 +169,18 @@ export class GbnfBuilder {
     return seq(exact(min), this.upTo(hint, atom, max - min));
   }
 
+  /** `atom{0,m}` for any m, in O(log m) rules. */
   private upTo(hint: string, atom: GbnfExpr, m: number): GbnfExpr {
-    const B = MAX_INLINE_REPETITION;
+    const B = this.inline;
     if (m <= B) return rep(atom, 0, m);
+    const q = Math.floor(m / B);
+    const r = m % B;
     const block = this.addRef(`${hint}-block`, rep(atom, B, B));
     const below = this.addRef(`${hint}-below`, rep(atom, 0, B - 1));
-    // up(m) ::= block up(m - B) | atom{0,B-1}: lengths B..m through the first branch, 0..B-1 through the second.
-    return this.addRef(`${hint}-upto-${m}`, alt(seq(block, this.upTo(hint, atom, m - B)), below));
+    // lengths 0..qB-1: up to q-1 blocks then fewer than B atoms; lengths qB..qB+r: q blocks then up to r atoms.
+    const fewer = seq(this.repeat(`${hint}-blocks`, block, 0, q - 1), below);
+    const most = seq(this.repeat(`${hint}-blocks`, block, q, q), rep(atom, 0, r));
+    return this.addRef(`${hint}-upto-${m}`, alt(fewer, most));
   }
 
   /**
@@ -150,14 +204,19 @@ export class GbnfBuilder {
 
   private normalize(hint: string, e: GbnfExpr): GbnfExpr {
     switch (e.type) {
-      case "sequence":
-        return seq(...e.items.map((x) => this.normalize(hint, x)));
-      case "alternation":
-        return alt(...e.options.map((x) => this.normalize(hint, x)));
+      // an unchanged node is returned as is, so its printed text (cached per node) is reused
+      case "sequence": {
+        const out = seqOf(e.items.map((x) => this.normalize(hint, x)));
+        return out.type === "sequence" && sameItems(out.items, e.items) ? e : out;
+      }
+      case "alternation": {
+        const out = altOf(e.options.map((x) => this.normalize(hint, x)));
+        return out.type === "alternation" && sameItems(out.options, e.options) ? e : out;
+      }
       case "repetition": {
         const item = this.normalize(hint, e.item);
-        if (isAtomic(item) && e.min <= MAX_INLINE_REPETITION && (e.max ?? 0) <= MAX_INLINE_REPETITION) {
-          return rep(item, e.min, e.max);
+        if (isAtomic(item) && e.min <= this.inline && (e.max ?? 0) <= this.inline) {
+          return item === e.item ? e : rep(item, e.min, e.max);
         }
         return this.repeat(hint, item, e.min, e.max);
       }
@@ -174,6 +233,28 @@ export class GbnfBuilder {
   toString(): string {
     return printGrammar(this.grammar());
   }
+}
+
+/** About the bytes {@link GbnfBuilder.rulesList} adds for `e` by hoisting repeated items into rules. */
+function hoistedBytes(hint: string, e: GbnfExpr): number {
+  switch (e.type) {
+    case "sequence":
+      return e.items.reduce((n, x) => n + hoistedBytes(hint, x), 0);
+    case "alternation":
+      return e.options.reduce((n, x) => n + hoistedBytes(hint, x), 0);
+    case "repetition": {
+      const inner = hoistedBytes(hint, e.item);
+      if (isAtomic(e.item) && e.min <= MAX_INLINE_REPETITION && (e.max ?? 0) <= MAX_INLINE_REPETITION) return inner;
+      // the item moves into a rule `<hint>-item-N ::= item` and is referenced by that name
+      return inner + 2 * (hint.length + 8);
+    }
+    default:
+      return 0;
+  }
+}
+
+function sameItems(a: readonly GbnfExpr[], b: readonly GbnfExpr[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function isAtomic(e: GbnfExpr): boolean {

@@ -93,7 +93,7 @@ export function compileGbnf(grammar: GbnfGrammar, options: CompileOptions = {}):
       case "repetition": {
         const symbol: Item[] = [];
         compileSeq(e.item, base, symbol);
-        for (let i = 0; i < e.min; i++) out.push(...symbol);
+        for (let i = 0; i < e.min; i++) for (const x of symbol) out.push(x);
         if (e.max === undefined) {
           const id = newRule(base);
           bodies[id] = [[...symbol, { kind: "ref", rule: id }], []];
@@ -132,7 +132,7 @@ export function compileGbnf(grammar: GbnfGrammar, options: CompileOptions = {}):
     const starts: number[] = [];
     (alts ?? [[]]).forEach((items, i, all) => {
       starts.push(elements.length);
-      elements.push(...items);
+      for (const x of items) elements.push(x);
       elements.push(i === all.length - 1 ? { kind: "end" } : { kind: "alt" });
     });
     alternatives.push(starts);
@@ -143,33 +143,47 @@ export function compileGbnf(grammar: GbnfGrammar, options: CompileOptions = {}):
   return compiled;
 }
 
-/** Rules that can derive the empty string (transitively). */
+/** Rules that can derive the empty string (transitively). Linear in the grammar's size. */
 export function nullableRules(g: CompiledGrammar): boolean[] {
   const nullable = g.alternatives.map(() => false);
-  let changed = true;
-  while (changed) {
-    changed = false;
-    g.alternatives.forEach((starts, r) => {
-      if (nullable[r]) return;
-      for (const s of starts) {
-        let p = s;
-        let ok = true;
-        for (;;) {
-          const el = g.elements[p] as Element;
-          if (el.kind === "end" || el.kind === "alt") break;
-          if (el.kind === "chars" || !nullable[el.rule]) {
-            ok = false;
-            break;
-          }
-          p++;
+  // For each alternative made of rule references only: how many of them are not known nullable yet.
+  const pending: number[] = [];
+  const owner: number[] = [];
+  const waiting: number[][] = g.alternatives.map(() => []); // rule -> alternatives that reference it
+  const queue: number[] = [];
+  g.alternatives.forEach((starts, r) => {
+    for (const s of starts) {
+      const refs: number[] = [];
+      let terminal = false;
+      for (let p = s; ; p++) {
+        const el = g.elements[p] as Element;
+        if (el.kind === "end" || el.kind === "alt") break;
+        if (el.kind === "chars") {
+          terminal = true;
+          break;
         }
-        if (ok) {
-          nullable[r] = true;
-          changed = true;
-          return;
-        }
+        refs.push(el.rule);
       }
-    });
+      if (terminal) continue;
+      const a = pending.length;
+      pending.push(refs.length);
+      owner.push(r);
+      for (const q of refs) (waiting[q] as number[]).push(a);
+      if (refs.length === 0 && !nullable[r]) {
+        nullable[r] = true;
+        queue.push(r);
+      }
+    }
+  });
+  for (let q = queue.pop(); q !== undefined; q = queue.pop()) {
+    for (const a of waiting[q] as number[]) {
+      pending[a] = (pending[a] as number) - 1;
+      const r = owner[a] as number;
+      if (pending[a] === 0 && !nullable[r]) {
+        nullable[r] = true;
+        queue.push(r);
+      }
+    }
   }
   return nullable;
 }
@@ -193,14 +207,27 @@ function checkLeftRecursion(g: CompiledGrammar): void {
     return refs;
   });
   const state = g.alternatives.map(() => 0); // 0 new, 1 in progress, 2 done
-  const visit = (r: number): void => {
-    if (state[r] === 2) return;
-    if (state[r] === 1) {
-      throw new GbnfSyntaxError(`unsupported grammar, left recursion detected for nonterminal '${g.ruleNames[r]}'`, 0);
+  // depth-first without recursion (a grammar may chain thousands of nullable rules)
+  const stack: { rule: number; next: number }[] = [];
+  g.alternatives.forEach((_, start) => {
+    if (state[start] !== 0) return;
+    state[start] = 1;
+    stack.push({ rule: start, next: 0 });
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { rule: number; next: number };
+      const refs = firstRefs[top.rule] as number[];
+      if (top.next >= refs.length) {
+        state[top.rule] = 2;
+        stack.pop();
+        continue;
+      }
+      const x = refs[top.next++] as number;
+      if (state[x] === 2) continue;
+      if (state[x] === 1) {
+        throw new GbnfSyntaxError(`unsupported grammar, left recursion detected for nonterminal '${g.ruleNames[x]}'`, 0);
+      }
+      state[x] = 1;
+      stack.push({ rule: x, next: 0 });
     }
-    state[r] = 1;
-    for (const x of firstRefs[r] as number[]) visit(x);
-    state[r] = 2;
-  };
-  g.alternatives.forEach((_, r) => visit(r));
+  });
 }

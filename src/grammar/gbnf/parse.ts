@@ -17,12 +17,20 @@ export class GbnfSyntaxError extends Error {
   }
 }
 
-const isWordChar = (c: string | undefined): boolean => c !== undefined && /[a-zA-Z0-9-]/.test(c);
+/** Deepest nesting of parenthesized groups the parser accepts (it recurses per group). */
+export const MAX_GROUP_NESTING = 256;
+
+const isWordChar = (c: string | undefined): boolean => {
+  if (c === undefined || c.length !== 1) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 0x61 && x <= 0x7a) || (x >= 0x41 && x <= 0x5a) || (x >= 0x30 && x <= 0x39) || x === 0x2d;
+};
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
 
 /** Parses GBNF text. Throws {@link GbnfSyntaxError}. */
 export function parseGbnf(text: string): GbnfGrammar {
   let pos = 0;
+  let nesting = 0;
   const rules = new Map<string, GbnfExpr>();
   const referenced = new Map<string, number>();
 
@@ -167,9 +175,11 @@ export function parseGbnf(text: string): GbnfGrammar {
         items.push({ type: "rule-ref", name });
         lastIsSymbol = true;
       } else if (c === "(") {
+        if (++nesting > MAX_GROUP_NESTING) fail(`groups nested deeper than ${MAX_GROUP_NESTING}`);
         pos++;
         parseSpace(true);
         const inner = parseAlternates(true);
+        nesting--;
         if (text[pos] !== ")") fail("expecting ')'");
         pos++;
         parseSpace(nested);

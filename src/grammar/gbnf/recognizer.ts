@@ -183,25 +183,33 @@ export class GbnfRecognizer {
     return node;
   }
 
-  /** Expands a stack until its top is a terminal (or it is empty), collecting results in `out`. */
-  private advance(stack: StackNode, out: Map<number, StackNode>, seen: Set<number>): void {
-    if (seen.has(stack.id)) return;
-    seen.add(stack.id);
-    if (stack.pos === -1) {
-      out.set(stack.id, stack);
-      return;
-    }
-    const el = this.grammar.elements[stack.pos] as Element;
-    if (el.kind === "chars") {
-      out.set(stack.id, stack);
-      return;
-    }
-    if (el.kind !== "ref") throw new Error("internal: stack top at end of sequence");
-    const base = stack.next as StackNode;
-    const after = stack.pos + 1;
-    const rest = this.isEnd(after) ? base : this.push(base, after);
-    for (const start of this.grammar.alternatives[el.rule] as readonly number[]) {
-      this.advance(this.isEnd(start) ? rest : this.push(rest, start), out, seen);
+  /**
+   * Expands a stack until its top is a terminal (or it is empty), collecting results in `out`.
+   * Iterative: a grammar may chain thousands of rules that can be skipped (optional members).
+   */
+  private advance(start: StackNode, out: Map<number, StackNode>, seen: Set<number>): void {
+    const todo: StackNode[] = [start];
+    for (let stack = todo.pop(); stack !== undefined; stack = todo.pop()) {
+      if (seen.has(stack.id)) continue;
+      seen.add(stack.id);
+      if (stack.pos === -1) {
+        out.set(stack.id, stack);
+        continue;
+      }
+      const el = this.grammar.elements[stack.pos] as Element;
+      if (el.kind === "chars") {
+        out.set(stack.id, stack);
+        continue;
+      }
+      if (el.kind !== "ref") throw new Error("internal: stack top at end of sequence");
+      const base = stack.next as StackNode;
+      const after = stack.pos + 1;
+      const rest = this.isEnd(after) ? base : this.push(base, after);
+      const starts = this.grammar.alternatives[el.rule] as readonly number[];
+      for (let i = starts.length - 1; i >= 0; i--) {
+        const s = starts[i] as number;
+        todo.push(this.isEnd(s) ? rest : this.push(rest, s));
+      }
     }
   }
 

@@ -4,7 +4,7 @@
  * Every string the produced grammar allows is valid against the schema (the grammar may allow
  * fewer strings than the schema, see docs/grammar.md for what is narrowed and why).
  */
-import { alt, chars, charsOf, EMPTY, lit, ref, rep, seq, type GbnfExpr } from "../gbnf/ast.js";
+import { alt, altOf, chars, charsOf, EMPTY, lit, printExpr, ref, rep, seq, seqOf, type GbnfExpr } from "../gbnf/ast.js";
 import { GbnfBuilder } from "../gbnf/builder.js";
 import { CodePointSet } from "../gbnf/charset.js";
 import { formatPointer, JsonSchemaGrammarError } from "../errors.js";
@@ -27,7 +27,40 @@ export interface JsonSchemaGrammarOptions {
    * `additionalProperties` says (absent, `true` or a schema). Default `false`.
    */
   readonly strict?: boolean;
+  /**
+   * Limits on the conversion (size, depth, work, time): a schema that would exceed one is a
+   * {@link JsonSchemaGrammarError} (`too-large` / `too-deep`) naming the keyword and JSON pointer
+   * where the budget ran out. Unset fields take {@link DEFAULT_GRAMMAR_BUDGET}'s values. When several
+   * schemas are added to one builder (tool calls), they share one size, work and time budget.
+   */
+  readonly budget?: GrammarBudget;
 }
+
+/** Limits on a JSON Schema → GBNF conversion (docs/decisions/0052-grammar-budget.md). */
+export interface GrammarBudget {
+  /** Most bytes of GBNF text (all rules of the grammar being built). */
+  readonly maxGrammarBytes?: number;
+  /**
+   * Deepest nesting: each subschema on the way from the root counts one level (a `$ref` target
+   * too), and so does each level of a `const`/`enum` value.
+   */
+  readonly maxDepth?: number;
+  /**
+   * Most work units: roughly one per subschema visited, property, item, enum value, branch,
+   * merged `allOf` member, pattern node and excluded-key trie node. Deterministic.
+   */
+  readonly maxWork?: number;
+  /** Wall-clock deadline in milliseconds from the first schema added to a builder (checked every few thousand work units). */
+  readonly maxConvertMs?: number;
+}
+
+/** The default budget: generous for real schemas, far below what stalls a server. */
+export const DEFAULT_GRAMMAR_BUDGET: Readonly<Required<GrammarBudget>> = Object.freeze({
+  maxGrammarBytes: 512 * 1024,
+  maxDepth: 128,
+  maxWork: 200_000,
+  maxConvertMs: 2000,
+});
 
 export interface JsonSchemaToGbnfOptions extends JsonSchemaGrammarOptions {
   /** Prefix of every rule name (to embed the rules in a larger grammar). Default `""`. */
@@ -52,7 +85,12 @@ export function jsonSchemaToGbnf(schema: unknown, options: JsonSchemaToGbnfOptio
   const prefix = options.rulePrefix ?? "";
   const builder = new GbnfBuilder({ prefix });
   const rootRule = addJsonSchemaRules(builder, schema, { ...options, ruleName: options.rootName ?? `${prefix}root` });
-  return { gbnf: builder.toString(), rootRule };
+  const gbnf = builder.toString();
+  const maxBytes = options.budget?.maxGrammarBytes ?? DEFAULT_GRAMMAR_BUDGET.maxGrammarBytes;
+  if (gbnf.length > maxBytes) {
+    throw new JsonSchemaGrammarError("too-large", `the grammar would exceed the size budget (${maxBytes} bytes) at #`, "#");
+  }
+  return { gbnf, rootRule };
 }
 
 export interface AddJsonSchemaOptions extends JsonSchemaGrammarOptions {
@@ -81,6 +119,44 @@ export function jsonObjectGbnf(options: JsonSchemaToGbnfOptions = {}): JsonSchem
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 type Path = readonly (string | number)[];
+
+type Limits = Readonly<Required<GrammarBudget>>;
+
+/** Work and time spent on one builder, shared by every schema added to it. */
+interface Meter {
+  work: number;
+  readonly start: number;
+  /** Work count at which the clock is read next. */
+  nextClock: number;
+}
+
+const meters = new WeakMap<GbnfBuilder, Meter>();
+const CLOCK_EVERY = 4096;
+
+function resolveBudget(budget: GrammarBudget | undefined): Limits {
+  const pick = (k: keyof GrammarBudget): number => {
+    const v = budget?.[k] ?? DEFAULT_GRAMMAR_BUDGET[k];
+    if (typeof v !== "number" || Number.isNaN(v) || v < 0) throw new RangeError(`invalid grammar budget ${k}: ${String(v)}`);
+    return v;
+  };
+  return { maxGrammarBytes: pick("maxGrammarBytes"), maxDepth: pick("maxDepth"), maxWork: pick("maxWork"), maxConvertMs: pick("maxConvertMs") };
+}
+
+/** Keywords whose next path segment is a name (not a keyword). */
+const NAMED_CHILDREN = new Set(["properties", "$defs", "definitions"]);
+
+/** The keyword through which a subschema at `path` is reached (`$ref` for `$defs` entries). */
+function keywordOf(path: Path): string | undefined {
+  let keyword: string | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if (typeof seg !== "string") continue;
+    keyword = seg;
+    if (seg === "const" || seg === "enum") break;
+    if (NAMED_CHILDREN.has(seg) || typeof path[i + 1] === "number") i++;
+  }
+  return keyword === "$defs" || keyword === "definitions" ? "$ref" : keyword;
+}
 
 const TYPES = ["string", "number", "integer", "boolean", "null", "object", "array"] as const;
 type JsonType = (typeof TYPES)[number];
@@ -167,14 +243,30 @@ function isIgnored(key: string): boolean {
   return ANNOTATION_KEYWORDS.has(key) || key.startsWith("x-");
 }
 
-/** Keys that constrain instances (not annotations, not `$defs`). */
-function validationKeys(s: JsonObject): string[] {
-  return Object.keys(s).filter((k) => !isIgnored(k) && !STRUCTURAL.has(k) && !(k in NO_OP_VALUES && stable(s[k] as Json) === stable(NO_OP_VALUES[k] as Json)));
+/** Whether `s[k]` is a keyword value that constrains nothing (the values are primitives). */
+function isNoOp(s: JsonObject, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(NO_OP_VALUES, k) && s[k] === NO_OP_VALUES[k];
 }
 
-function stable(v: Json): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable(v[k] as Json)}`).join(",")}}`;
+/** Keys that constrain instances (not annotations, not `$defs`). */
+function validationKeys(s: JsonObject): string[] {
+  return Object.keys(s).filter((k) => !isIgnored(k) && !STRUCTURAL.has(k) && !isNoOp(s, k));
+}
+
+/** Thrown by {@link serialize} for a value nested deeper than its limit. */
+class ValueTooDeep extends Error {}
+
+/**
+ * JSON text of a value: with sorted keys (`sortKeys`, to compare values) or in their order (to key
+ * schemas, where property order matters). Throws {@link ValueTooDeep} beyond `limit` levels.
+ */
+function serialize(v: Json, sortKeys: boolean, limit: number): string {
+  if (limit < 0) throw new ValueTooDeep();
+  if (Array.isArray(v)) return `[${v.map((x) => serialize(x, sortKeys, limit - 1)).join(",")}]`;
+  if (isObject(v)) {
+    const keys = sortKeys ? Object.keys(v).sort() : Object.keys(v);
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${serialize(v[k] as Json, sortKeys, limit - 1)}`).join(",")}}`;
+  }
   return JSON.stringify(v);
 }
 
@@ -211,7 +303,7 @@ function jsonCharsOf(set: CodePointSet): GbnfExpr {
   if (!raw.isEmpty) options.push(charsOf(raw));
   const special = set.subtract(RAW_STRING_CHARS).subtract(CodePointSet.of([[0xd800, 0xdfff]]));
   for (const [a, b] of special.ranges) for (let cp = a; cp <= b; cp++) options.push(lit(encodeStringChar(cp)));
-  return alt(...options);
+  return altOf(options);
 }
 
 interface TrieNode {
@@ -222,13 +314,30 @@ interface TrieNode {
 class SchemaConverter {
   private readonly ws: GbnfExpr;
   private readonly strict: boolean;
+  /** Rule of each `$ref` target (by JSON pointer) and of each schema merged with `allOf`/`$ref` siblings (by its JSON text). */
   private readonly refNames = new Map<string, string>();
+  /** JSON pointer of the schema behind each of those rules (to name a `$ref` cycle). */
+  private readonly refPointers = new Map<string, string>();
+  /** Conversions of merged schemas that are not recursive (by JSON text), so repeats cost nothing. */
+  private readonly mergedExprs = new Map<string, GbnfExpr>();
+  /** Rules of merged schemas that are referenced while they are being converted. */
+  private readonly recursive = new Set<string>();
+  private readonly limits: Limits;
+  private readonly meter: Meter;
+  private depth = 0;
 
   constructor(
     private readonly b: GbnfBuilder,
     private readonly root: unknown,
     options: JsonSchemaGrammarOptions,
   ) {
+    this.limits = resolveBudget(options.budget);
+    let meter = meters.get(b);
+    if (meter === undefined) {
+      meter = { work: 0, start: performance.now(), nextClock: CLOCK_EVERY };
+      meters.set(b, meter);
+    }
+    this.meter = meter;
     this.strict = options.strict ?? false;
     this.ws =
       (options.whitespace ?? "flexible") === "flexible"
@@ -239,48 +348,200 @@ class SchemaConverter {
   convertRoot(ruleName: string | undefined, hint: string): string {
     const name = ruleName === undefined ? this.b.reserve(hint) : this.b.reserveExact(ruleName);
     this.refNames.set("", name);
+    this.refPointers.set(name, "#");
     const expr = this.visit(this.root, []);
     if (expr.type === "rule-ref" && expr.name === name) {
       throw new JsonSchemaGrammarError("invalid-ref", `circular $ref at #`, "#", "$ref");
     }
     this.b.define(name, expr);
+    this.tick(0, [], undefined);
+    this.checkRefCycles();
     return name;
+  }
+
+  // ------------------------------------------------------------------------- budget
+
+  /**
+   * Counts `units` of work and checks the budget (work, grammar size so far, and every
+   * {@link CLOCK_EVERY} units the deadline). `path`/`keyword`: where the budget would run out.
+   */
+  private tick(units: number, path: Path, keyword: string | undefined = keywordOf(path)): void {
+    const m = this.meter;
+    m.work += units;
+    const { maxWork, maxGrammarBytes, maxConvertMs } = this.limits;
+    if (m.work > maxWork) throw this.err("too-large", `converting the schema needs more than the work budget (${maxWork} units)`, path, keyword);
+    if (this.b.bytes > maxGrammarBytes) throw this.err("too-large", `the grammar would exceed the size budget (${maxGrammarBytes} bytes)`, path, keyword);
+    if (m.work >= m.nextClock) {
+      m.nextClock = m.work + CLOCK_EVERY;
+      if (performance.now() - m.start > maxConvertMs) throw this.err("too-large", `converting the schema takes longer than the time budget (${maxConvertMs} ms)`, path, keyword);
+    }
+  }
+
+  /** Checks the size budget for an inline expression that is not a rule yet (its printed text is cached). */
+  private checkInline(expr: GbnfExpr, path: Path, keyword: string | undefined): GbnfExpr {
+    if (this.b.bytes + printExpr(expr).length > this.limits.maxGrammarBytes) {
+      throw this.err("too-large", `the grammar would exceed the size budget (${this.limits.maxGrammarBytes} bytes)`, path, keyword);
+    }
+    return expr;
+  }
+
+  private enter(path: Path, keyword: string | undefined): void {
+    if (++this.depth > this.limits.maxDepth) {
+      throw this.err("too-deep", `schema nested deeper than ${this.limits.maxDepth} levels`, path, keyword);
+    }
+  }
+
+  /** Canonical JSON text of a value (sorted keys) for comparisons. */
+  private stable(v: Json, path: Path, keyword: string): string {
+    try {
+      return serialize(v, true, this.limits.maxDepth);
+    } catch (e) {
+      if (e instanceof ValueTooDeep) throw this.err("too-deep", `value nested deeper than ${this.limits.maxDepth} levels`, path, keyword);
+      throw e;
+    }
+  }
+
+  /**
+   * Rejects `$ref` cycles without an object or array in between (`a: {$ref: b}, b: {$ref: a}`, or
+   * through `anyOf`): their rules would be left-recursive, which GBNF cannot run. A cycle that passes
+   * through an object member or an array item is fine (its rule references come after a `{`/`[`).
+   */
+  private checkRefCycles(): void {
+    const nullable = new Map<string, boolean>();
+    const exprNullable = (e: GbnfExpr, budget: number): boolean => {
+      switch (e.type) {
+        case "literal":
+        case "char-class":
+        case "any-char":
+          return false;
+        case "rule-ref": {
+          const known = nullable.get(e.name);
+          if (known !== undefined) return known;
+          const body = this.b.body(e.name);
+          // in progress, unknown or too deep to follow: assume not nullable (may miss a cycle, never invents one)
+          if (body === undefined || budget <= 0) return false;
+          nullable.set(e.name, false);
+          const n = exprNullable(body, budget - 1);
+          nullable.set(e.name, n);
+          return n;
+        }
+        case "sequence":
+          return e.items.every((x) => exprNullable(x, budget));
+        case "alternation":
+          return e.options.some((x) => exprNullable(x, budget));
+        case "repetition":
+          return e.min === 0 || exprNullable(e.item, budget);
+        default:
+          return e satisfies never;
+      }
+    };
+    const heads = (e: GbnfExpr, out: string[]): void => {
+      switch (e.type) {
+        case "rule-ref":
+          out.push(e.name);
+          return;
+        case "sequence":
+          for (const x of e.items) {
+            heads(x, out);
+            if (!exprNullable(x, 64)) return;
+          }
+          return;
+        case "alternation":
+          for (const x of e.options) heads(x, out);
+          return;
+        case "repetition":
+          heads(e.item, out);
+          return;
+        default:
+          return;
+      }
+    };
+    const headsOf = (name: string): string[] => {
+      const out: string[] = [];
+      const body = this.b.body(name);
+      if (body !== undefined) heads(body, out);
+      return out;
+    };
+    const state = new Map<string, "open" | "done">();
+    for (const start of this.refPointers.keys()) {
+      if (state.has(start)) continue;
+      const stack: { name: string; next: string[]; i: number }[] = [{ name: start, next: headsOf(start), i: 0 }];
+      state.set(start, "open");
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1] as { name: string; next: string[]; i: number };
+        const n = top.next[top.i++];
+        if (n === undefined) {
+          state.set(top.name, "done");
+          stack.pop();
+          continue;
+        }
+        const st = state.get(n);
+        if (st === "done") continue;
+        if (st === "open") {
+          const cycle = stack.slice(stack.findIndex((f) => f.name === n)).map((f) => f.name);
+          const pointers = cycle.map((r) => this.refPointers.get(r)).filter((x): x is string => x !== undefined);
+          const at = pointers[pointers.length - 1] ?? "#";
+          const first = pointers[0] ?? "#";
+          throw new JsonSchemaGrammarError(
+            "invalid-ref",
+            `circular $ref ${[...pointers, first].join(" → ")} with no object or array in between (the grammar would be left-recursive) at ${at}`,
+            at,
+            "$ref",
+          );
+        }
+        state.set(n, "open");
+        stack.push({ name: n, next: headsOf(n), i: 0 });
+      }
+    }
   }
 
   // ------------------------------------------------------------------------- errors & checks
 
-  private err(code: JsonSchemaGrammarError["code"], message: string, path: Path, keyword?: string): JsonSchemaGrammarError {
+  private err(code: JsonSchemaGrammarError["code"], message: string, path: Path, keyword?: string | undefined): JsonSchemaGrammarError {
     return new JsonSchemaGrammarError(code, `${message} at ${formatPointer(path)}`, formatPointer(path), keyword);
   }
 
   private checkKeywords(s: JsonObject, path: Path): void {
     for (const k of Object.keys(s)) {
       if (SUPPORTED.has(k) || isIgnored(k)) continue;
-      if (k in NO_OP_VALUES && stable(s[k] as Json) === stable(NO_OP_VALUES[k] as Json)) continue;
+      if (isNoOp(s, k)) continue;
       throw this.err("unsupported-keyword", `unsupported JSON Schema keyword "${k}"`, path, k);
     }
   }
 
   // ------------------------------------------------------------------------- primitives
 
+  /** Helper rules with a fixed body, built and added once per converter. */
+  private readonly helpers = new Map<string, GbnfExpr>();
+
+  private helper(hint: string, body: () => GbnfExpr): GbnfExpr {
+    let r = this.helpers.get(hint);
+    if (r === undefined) {
+      r = this.b.addRef(hint, body());
+      this.helpers.set(hint, r);
+    }
+    return r;
+  }
+
   private stringChar(): GbnfExpr {
-    const hex = chars("0-9a-fA-F");
-    const nonSurrogateHex4 = alt(seq(chars("0-9a-cA-CeEfF"), rep(hex, 3, 3)), seq(chars("dD"), chars("0-7"), rep(hex, 2, 2)));
-    return this.b.addRef(
-      "char",
-      alt(
+    return this.helper("char", () => {
+      const hex = chars("0-9a-fA-F");
+      const nonSurrogateHex4 = alt(seq(chars("0-9a-cA-CeEfF"), rep(hex, 3, 3)), seq(chars("dD"), chars("0-7"), rep(hex, 2, 2)));
+      return alt(
         { type: "char-class", negated: true, ranges: [[0x22, 0x22], [0x5c, 0x5c], [0x7f, 0x7f], [0x00, 0x1f]] },
         seq(lit("\\"), alt(chars('"\\/bfnrt'), seq(lit("u"), nonSurrogateHex4))),
-      ),
-    );
+      );
+    });
   }
 
   private plainString(): GbnfExpr {
-    return this.b.addRef("string", seq(lit('"'), rep(this.stringChar(), 0, undefined), lit('"')));
+    return this.helper("string", () => seq(lit('"'), rep(this.stringChar(), 0, undefined), lit('"')));
   }
 
+  private sepExpr: GbnfExpr | undefined;
+
   private sep(): GbnfExpr {
-    return seq(this.ws, lit(","), this.ws);
+    return (this.sepExpr ??= seq(this.ws, lit(","), this.ws));
   }
 
   private anyValue(): GbnfExpr {
@@ -299,7 +560,7 @@ class SchemaConverter {
     );
     this.b.define(
       name,
-      alt(object, array, this.plainString(), this.b.addRef("number", anyNumber()), lit("true"), lit("false"), lit("null")),
+      alt(object, array, this.plainString(), this.helper("number", anyNumber), lit("true"), lit("false"), lit("null")),
     );
     return value;
   }
@@ -338,6 +599,7 @@ class SchemaConverter {
     if (known !== undefined) return ref(known);
     const name = this.b.reserve(segments[segments.length - 1] ?? "root");
     this.refNames.set(key, name);
+    this.refPointers.set(name, formatPointer(segments));
     const expr = this.visit(target, segments);
     if (expr.type === "rule-ref" && expr.name === name) {
       throw this.err("invalid-ref", `circular $ref ${JSON.stringify(refText)}`, path, "$ref");
@@ -346,25 +608,80 @@ class SchemaConverter {
     return ref(name);
   }
 
+  /**
+   * A schema with `allOf` or with `$ref` next to other keywords, merged into one schema and
+   * converted into a rule of its own, shared by every occurrence of the same schema: a recursive
+   * schema that refers to itself this way (`parent: {allOf: [{$ref: "#/$defs/node"}]}`) then
+   * becomes a recursive rule instead of an endless expansion.
+   */
+  private mergedRule(schema: JsonObject, path: Path): GbnfExpr {
+    let key: string;
+    try {
+      // a schema level is up to three JSON levels (`properties` → name → schema)
+      key = `merged:${serialize(schema, false, 3 * this.limits.maxDepth + 8)}`;
+    } catch (e) {
+      if (e instanceof ValueTooDeep) throw this.err("too-deep", `schema nested deeper than ${this.limits.maxDepth} levels`, path, "$ref" in schema ? "$ref" : "allOf");
+      throw e;
+    }
+    // keying costs the schema's size: counted, so nested merged schemas cannot make it quadratic unnoticed
+    this.tick(key.length >> 6, path, "$ref" in schema ? "$ref" : "allOf");
+    const done = this.mergedExprs.get(key);
+    if (done !== undefined) return done;
+    const known = this.refNames.get(key);
+    if (known !== undefined) {
+      this.recursive.add(known);
+      return ref(known);
+    }
+    const name = this.b.reserve(this.hint(path));
+    this.refNames.set(key, name);
+    this.refPointers.set(name, formatPointer(path));
+    let merged: JsonObject;
+    if ("$ref" in schema) {
+      const { $ref, ...rest } = schema;
+      merged = this.merge([{ $ref: $ref as Json }, rest], path);
+    } else {
+      const { allOf, ...rest } = schema;
+      if (!Array.isArray(allOf) || allOf.length === 0) throw this.err("invalid-schema", "allOf must be a non-empty array", path, "allOf");
+      merged = this.merge([rest, ...allOf], path);
+    }
+    const expr = this.visit(merged, path);
+    if (!this.recursive.has(name)) {
+      // not recursive: no rule of its own; a later identical schema reuses the expression
+      this.refNames.delete(key);
+      this.refPointers.delete(name);
+      this.b.release(name);
+      this.mergedExprs.set(key, expr);
+      return expr;
+    }
+    if (expr.type === "rule-ref" && expr.name === name) {
+      throw this.err("invalid-ref", "circular $ref", path, "$ref");
+    }
+    this.b.define(name, expr);
+    return ref(name);
+  }
+
   // ------------------------------------------------------------------------- visit
 
   private visit(schema: unknown, path: Path): GbnfExpr {
+    const keyword = keywordOf(path);
+    this.enter(path, keyword);
+    try {
+      this.tick(1, path, keyword);
+      return this.visitSchema(schema, path);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private visitSchema(schema: unknown, path: Path): GbnfExpr {
     if (schema === true) return this.anyValue();
     if (schema === false) throw this.err("unsatisfiable", "schema false allows no value", path);
     if (!isObject(schema)) throw this.err("invalid-schema", "a schema must be an object or a boolean", path);
     this.checkKeywords(schema, path);
     const keys = validationKeys(schema);
 
-    if ("$ref" in schema) {
-      if (keys.length === 1) return this.refRule(schema["$ref"], path);
-      const { $ref, ...rest } = schema;
-      return this.visit(this.merge([{ $ref: $ref as Json }, rest], path), path);
-    }
-    if ("allOf" in schema) {
-      const { allOf, ...rest } = schema;
-      if (!Array.isArray(allOf) || allOf.length === 0) throw this.err("invalid-schema", "allOf must be a non-empty array", path, "allOf");
-      return this.visit(this.merge([rest, ...allOf], path), path);
-    }
+    if ("$ref" in schema && keys.length === 1) return this.refRule(schema["$ref"], path);
+    if ("$ref" in schema || "allOf" in schema) return this.mergedRule(schema, path);
     if ("anyOf" in schema || "oneOf" in schema) {
       if ("anyOf" in schema && "oneOf" in schema) {
         const { anyOf, oneOf, ...rest } = schema;
@@ -375,6 +692,7 @@ class SchemaConverter {
       if (!Array.isArray(branches) || branches.length === 0) {
         throw this.err("invalid-schema", `${keyword} must be a non-empty array`, path, keyword);
       }
+      this.tick(branches.length, path, keyword);
       const rest: JsonObject = {};
       for (const [k, v] of Object.entries(schema)) if (k !== keyword && k !== "nullable") rest[k] = v;
       const hasRest = validationKeys(rest).length > 0;
@@ -382,7 +700,7 @@ class SchemaConverter {
         this.visit(hasRest ? this.merge([rest, branch], [...path, keyword, i]) : branch, [...path, keyword, i]),
       );
       if (schema["nullable"] === true) options.push(lit("null"));
-      return alt(...options);
+      return this.checkInline(altOf(options), path, keyword);
     }
     if ("const" in schema || "enum" in schema) return this.visitEnum(schema, path);
 
@@ -416,7 +734,7 @@ class SchemaConverter {
           t satisfies never;
       }
     }
-    return alt(...options);
+    return altOf(options);
   }
 
   /** Declared or inferred types (undefined = any JSON value). `nullable: true` adds null. */
@@ -462,7 +780,8 @@ class SchemaConverter {
       if ("enum" in schema) {
         const e = schema["enum"];
         if (!Array.isArray(e)) throw this.err("invalid-schema", "enum must be an array", path, "enum");
-        values = values.filter((v) => e.some((x) => stable(x) === stable(v)));
+        const c = this.stable(values[0] as Json, [...path, "const"], "const");
+        values = e.some((x) => this.stable(x, [...path, "enum"], "enum") === c) ? values : [];
       }
     } else {
       const e = schema["enum"];
@@ -476,29 +795,39 @@ class SchemaConverter {
         return types.includes(t) || (t === "integer" && types.includes("number"));
       });
     }
-    const options = values.map((v) => this.literalValue(v));
+    this.tick(values.length, path, keyword);
+    const options = values.map((v, i) => this.literalValue(v, keyword === "const" ? [...path, "const"] : [...path, "enum", i]));
     if (schema["nullable"] === true) options.push(lit("null"));
     if (options.length === 0) throw this.err("unsatisfiable", `no ${keyword} value matches the schema`, path, keyword);
-    return alt(...options);
+    return this.checkInline(altOf(options), path, keyword);
   }
 
-  /** One exact JSON value; objects and arrays get the same whitespace as everything else. */
-  private literalValue(v: Json): GbnfExpr {
-    if (Array.isArray(v)) {
-      if (v.length === 0) return seq(lit("["), this.ws, lit("]"));
-      const items = v.flatMap((x, i) => (i === 0 ? [this.literalValue(x)] : [this.sep(), this.literalValue(x)]));
-      return seq(lit("["), this.ws, ...items, this.ws, lit("]"));
-    }
-    if (isObject(v)) {
+  /**
+   * One exact JSON value; objects and arrays get the same whitespace as everything else. `path`
+   * (the `const` or `enum` entry) is where a value nested too deeply is reported.
+   */
+  private literalValue(v: Json, path: Path): GbnfExpr {
+    if (!Array.isArray(v) && !isObject(v)) return lit(JSON.stringify(v));
+    const keyword = keywordOf(path);
+    this.enter(path, keyword);
+    try {
+      if (Array.isArray(v)) {
+        this.tick(v.length, path, keyword);
+        if (v.length === 0) return seq(lit("["), this.ws, lit("]"));
+        const items = v.flatMap((x, i) => (i === 0 ? [this.literalValue(x, path)] : [this.sep(), this.literalValue(x, path)]));
+        return seqOf([lit("["), this.ws, ...items, this.ws, lit("]")]);
+      }
       const keys = Object.keys(v);
+      this.tick(keys.length, path, keyword);
       if (keys.length === 0) return seq(lit("{"), this.ws, lit("}"));
       const members = keys.flatMap((k, i) => {
-        const kv = seq(lit(JSON.stringify(k)), this.ws, lit(":"), this.ws, this.literalValue(v[k] as Json));
+        const kv = seq(lit(JSON.stringify(k)), this.ws, lit(":"), this.ws, this.literalValue(v[k] as Json, path));
         return i === 0 ? [kv] : [this.sep(), kv];
       });
-      return seq(lit("{"), this.ws, ...members, this.ws, lit("}"));
+      return seqOf([lit("{"), this.ws, ...members, this.ws, lit("}")]);
+    } finally {
+      this.depth--;
     }
-    return lit(JSON.stringify(v));
   }
 
   // ------------------------------------------------------------------------- numbers
@@ -532,7 +861,7 @@ class SchemaConverter {
       ...(exclusiveMaximum === undefined ? {} : { exclusiveMaximum }),
     };
     const bounded = Object.keys(bounds).length > 0;
-    if (!bounded) return integer ? this.b.addRef("integer", anyInteger()) : this.b.addRef("number", anyNumber());
+    if (!bounded) return integer ? this.helper("integer", anyInteger) : this.helper("number", anyNumber);
     const expr = integer ? boundedInteger(bounds) : boundedNumber(bounds);
     if (expr === undefined) throw this.err("unsatisfiable", `no ${integer ? "integer" : "number"} satisfies the bounds`, path);
     return this.b.addRef(`${this.hint(path)}-${integer ? "int" : "num"}`, expr);
@@ -544,6 +873,8 @@ class SchemaConverter {
     const v = schema[k];
     if (v === undefined) return undefined;
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw this.err("invalid-schema", `${k} must be a non-negative integer`, path, k);
+    // larger counts lose integer precision; any count up to this costs O(log n) rules (see GbnfBuilder.repeat)
+    if (v > Number.MAX_SAFE_INTEGER) throw this.err("unsupported-value", `${k} above ${Number.MAX_SAFE_INTEGER} is not supported`, path, k);
     return v;
   }
 
@@ -589,6 +920,7 @@ class SchemaConverter {
   }
 
   private regexToGbnf(n: RegexNode, hint: string, path: Path): GbnfExpr {
+    this.tick(1, path, "pattern");
     switch (n.type) {
       case "chars":
         if (n.set.intersect(CodePointSet.of([[0xd800, 0xdfff]]).complement()).isEmpty) {
@@ -596,9 +928,9 @@ class SchemaConverter {
         }
         return jsonCharsOf(n.set);
       case "sequence":
-        return seq(...n.items.map((x) => this.regexToGbnf(x, hint, path)));
+        return seqOf(n.items.map((x) => this.regexToGbnf(x, hint, path)));
       case "alternation":
-        return alt(...n.options.map((x) => this.regexToGbnf(x, hint, path)));
+        return altOf(n.options.map((x) => this.regexToGbnf(x, hint, path)));
       case "repetition":
         return this.b.repeat(hint, this.regexToGbnf(n.item, hint, path), n.min, n.max);
       default:
@@ -629,13 +961,14 @@ class SchemaConverter {
     if (addl !== undefined && typeof addl !== "boolean" && !isObject(addl)) {
       throw this.err("invalid-schema", "additionalProperties must be a boolean or a schema", path, "additionalProperties");
     }
+    const requiredSet = new Set(required as string[]);
     const entries: { key: string; schema: Json; path: Path; required: boolean }[] = Object.entries(props).map(([key, s]) => ({
       key,
       schema: s,
       path: [...path, "properties", key],
-      required: (required as string[]).includes(key),
+      required: requiredSet.has(key),
     }));
-    for (const r of new Set(required as string[])) {
+    for (const r of requiredSet) {
       if (Object.prototype.hasOwnProperty.call(props, r)) continue;
       if (addl === false || this.strict) {
         throw this.err("unsatisfiable", `required property ${JSON.stringify(r)} is not allowed (not in properties)`, path, "required");
@@ -652,15 +985,17 @@ class SchemaConverter {
     }
 
     const hint = this.hint(path);
-    const kvs = entries.map((e) =>
-      this.b.addRef(`${hint}-${e.key}-kv`, seq(lit(JSON.stringify(e.key)), this.ws, lit(":"), this.ws, this.visit(e.schema, e.path))),
-    );
+    const kvs = entries.map((e) => {
+      const kv = this.b.addRef(`${hint}-${e.key}-kv`, seq(lit(JSON.stringify(e.key)), this.ws, lit(":"), this.ws, this.visit(e.schema, e.path)));
+      this.tick(1, e.path, "properties");
+      return kv;
+    });
     const extraKv =
       extraValue === undefined
         ? undefined
         : this.b.addRef(
             `${hint}-extra-kv`,
-            seq(entries.length === 0 ? this.plainString() : this.keyNotIn(entries.map((e) => e.key)), this.ws, lit(":"), this.ws, extraValue),
+            seq(entries.length === 0 ? this.plainString() : this.keyNotIn(entries.map((e) => e.key), [...path, "additionalProperties"]), this.ws, lit(":"), this.ws, extraValue),
           );
     const n = entries.length;
     const sep = this.sep();
@@ -674,15 +1009,19 @@ class SchemaConverter {
       const body = (entries[i] as { required: boolean }).required ? seq(sep, kv, next) : seq(rep(seq(sep, kv), 0, 1), next);
       // tails[0] is never referenced (the first member is written without a separator)
       tails[i] = i === 0 ? EMPTY : i === n - 1 && extraKv === undefined ? body : this.b.addRef(`${hint}-tail-${i}`, body);
+      this.tick(1, (entries[i] as { path: Path }).path, "properties");
     }
-    const nonEmpty: (GbnfExpr | undefined)[] = new Array<GbnfExpr | undefined>(n + 1);
-    nonEmpty[n] = extraKv === undefined ? undefined : seq(extraKv, tails[n] as GbnfExpr);
-    for (let i = n - 1; i >= 0; i--) {
-      const first = seq(kvs[i] as GbnfExpr, tails[i + 1] as GbnfExpr);
-      const later = nonEmpty[i + 1];
-      nonEmpty[i] = (entries[i] as { required: boolean }).required || later === undefined ? first : alt(first, later);
+    // The members start with the first one written: any optional member up to the first required
+    // one (inclusive), or an extra member when all declared ones are optional. One alternation,
+    // built once (a chain of nested alternations would be quadratic to flatten).
+    const firsts: GbnfExpr[] = [];
+    let i = 0;
+    for (; i < n; i++) {
+      firsts.push(seq(kvs[i] as GbnfExpr, tails[i + 1] as GbnfExpr));
+      if ((entries[i] as { required: boolean }).required) break;
     }
-    const members = nonEmpty[0];
+    if (i === n && extraKv !== undefined) firsts.push(seq(extraKv, tails[n] as GbnfExpr));
+    const members = firsts.length === 0 ? undefined : altOf(firsts);
     const anyRequired = entries.some((e) => e.required);
     let body: GbnfExpr;
     if (members === undefined) body = seq(lit("{"), this.ws, lit("}"));
@@ -695,10 +1034,11 @@ class SchemaConverter {
    * A JSON string key that is none of `keys`. Keys use no `\u` escapes, so each decoded
    * character has one spelling and the exclusion is exact.
    */
-  private keyNotIn(keys: readonly string[]): GbnfExpr {
+  private keyNotIn(keys: readonly string[], path: Path): GbnfExpr {
     const KEY_CHARS = RAW_STRING_CHARS.union(CodePointSet.fromChars('"\\\b\f\n\r\t'));
     const rootNode: TrieNode = { terminal: false, children: new Map() };
     for (const key of keys) {
+      this.tick(1, path, "additionalProperties");
       let node = rootNode;
       let ok = true;
       for (const ch of key) {
@@ -718,16 +1058,58 @@ class SchemaConverter {
     }
     const keyChar = this.b.addRef("key-char", jsonCharsOf(KEY_CHARS));
     const anyTail = this.b.addRef("key-tail", seq(rep(keyChar, 0, undefined), lit('"')));
-    const build = (node: TrieNode): GbnfExpr => {
+    const ESCAPED = KEY_CHARS.subtract(RAW_STRING_CHARS);
+    let escape: GbnfExpr | undefined;
+    // One decoded key character from `set` (most of KEY_CHARS): a negated class when shorter, the
+    // escapes through one shared rule, so each trie node costs a few dozen bytes.
+    const keyCharsOf = (set: CodePointSet): GbnfExpr => {
+      const options: GbnfExpr[] = [];
+      const raw = set.intersect(RAW_STRING_CHARS);
+      if (!raw.isEmpty) {
+        const positive = charsOf(raw);
+        const negated: GbnfExpr = { type: "char-class", negated: true, ranges: raw.complement().ranges };
+        options.push(printExpr(negated).length < printExpr(positive).length ? negated : positive);
+      }
+      const special = set.intersect(ESCAPED);
+      if (special.equals(ESCAPED)) options.push((escape ??= this.b.addRef("key-escape", jsonCharsOf(ESCAPED))));
+      else if (!special.isEmpty) options.push(jsonCharsOf(special));
+      return altOf(options);
+    };
+    // Bottom-up over the trie without recursion (keys may be long); every HOIST levels a node
+    // becomes a rule, so no rule body nests deeper than that (and printing stays linear).
+    const HOIST = 8;
+    const order: { node: TrieNode; depth: number }[] = [];
+    const todo: { node: TrieNode; depth: number }[] = [{ node: rootNode, depth: 0 }];
+    for (let t = todo.pop(); t !== undefined; t = todo.pop()) {
+      order.push(t);
+      for (const child of t.node.children.values()) todo.push({ node: child, depth: t.depth + 1 });
+    }
+    const exprs = new Map<TrieNode, GbnfExpr>();
+    const restByChildren = new Map<string, GbnfExpr | null>();
+    for (let k = order.length - 1; k >= 0; k--) {
+      const { node, depth } = order[k] as { node: TrieNode; depth: number };
+      this.tick(1, path, "additionalProperties");
       const options: GbnfExpr[] = [];
       if (!node.terminal) options.push(lit('"'));
-      const childSet = CodePointSet.of([...node.children.keys()].map((cp): [number, number] => [cp, cp]));
-      for (const [cp, child] of node.children) options.push(seq(lit(encodeStringChar(cp)), build(child)));
-      const others = KEY_CHARS.subtract(childSet);
-      if (!others.isEmpty) options.push(seq(jsonCharsOf(others), anyTail));
-      return alt(...options);
-    };
-    return this.b.addRef("key-other", seq(lit('"'), build(rootNode)));
+      for (const [cp, child] of node.children) options.push(seq(lit(encodeStringChar(cp)), exprs.get(child) as GbnfExpr));
+      // "a character none of the children starts with, then any key tail": one rule per set of children
+      const childKey = [...node.children.keys()].join(",");
+      let rest = restByChildren.get(childKey);
+      if (rest === undefined) {
+        const others = KEY_CHARS.subtract(CodePointSet.of([...node.children.keys()].map((cp): [number, number] => [cp, cp])));
+        rest = others.isEmpty ? null : this.b.addRef("key-other-rest", seq(keyCharsOf(others), anyTail));
+        restByChildren.set(childKey, rest);
+      }
+      if (rest !== null) options.push(rest);
+      for (const child of node.children.values()) exprs.delete(child);
+      const expr = altOf(options);
+      // the subtree's text so far (printing is cached, so this is paid once)
+      if (this.b.bytes + printExpr(expr).length > this.limits.maxGrammarBytes) {
+        throw this.err("too-large", `the grammar would exceed the size budget (${this.limits.maxGrammarBytes} bytes)`, path, "additionalProperties");
+      }
+      exprs.set(node, depth > 0 && depth % HOIST === 0 ? this.b.addRef("key-other-part", expr) : expr);
+    }
+    return this.b.addRef("key-other", seq(lit('"'), exprs.get(rootNode) as GbnfExpr));
   }
 
   // ------------------------------------------------------------------------- arrays
@@ -762,27 +1144,33 @@ class SchemaConverter {
       throw this.err("unsatisfiable", "array length bounds allow no array", path, "minItems");
     }
     const hint = this.hint(path);
-    const prefixExprs = prefix.slice(0, maxItems ?? k).map((s, i) => this.visit(s, [...path, Array.isArray(items) ? "items" : "prefixItems", i]));
+    const prefixKeyword = Array.isArray(items) ? "items" : "prefixItems";
+    const prefixExprs = prefix.slice(0, maxItems ?? k).map((s, i) => this.visit(s, [...path, prefixKeyword, i]));
     const restExpr = rest === false ? undefined : this.visit(rest, restPath);
     const sep = this.sep();
     const M = maxItems;
     const kk = prefixExprs.length;
 
-    // Tail(j): elements j.. after j elements were written (j >= 1)
-    const tail = (j: number): GbnfExpr => {
-      if (M !== undefined && j >= M) return EMPTY;
-      if (j < kk) {
-        const more = seq(sep, prefixExprs[j] as GbnfExpr, tail(j + 1));
-        return j < minItems ? more : rep(more, 0, 1);
-      }
-      if (restExpr === undefined) return EMPTY;
+    // Tail(j): elements j.. after j elements were written (j >= 1), built from the last one back
+    // (no recursion: tuples may be long); every HOIST prefix items a tail becomes a rule, so no
+    // rule body nests deeper than that.
+    const HOIST = 32;
+    const restTail = (j: number): GbnfExpr => {
+      if ((M !== undefined && j >= M) || restExpr === undefined) return EMPTY;
       const restItem = this.b.addRef(`${hint}-item`, restExpr);
       return this.b.repeat(`${hint}-items`, seq(sep, restItem), Math.max(0, minItems - j), M === undefined ? undefined : M - j);
     };
+    let tail1 = M === 0 ? EMPTY : restTail(Math.max(kk, 1));
+    for (let j = kk - 1; j >= 1; j--) {
+      const more = seq(sep, prefixExprs[j] as GbnfExpr, tail1);
+      tail1 = j < minItems ? more : rep(more, 0, 1);
+      if ((kk - j) % HOIST === 0) tail1 = this.b.addRef(`${hint}-tail-${j}`, tail1);
+      this.tick(1, [...path, prefixKeyword, j], prefixKeyword);
+    }
     let nonEmpty: GbnfExpr | undefined;
     if (M === 0) nonEmpty = undefined;
-    else if (kk > 0) nonEmpty = seq(prefixExprs[0] as GbnfExpr, tail(1));
-    else if (restExpr !== undefined) nonEmpty = seq(this.b.addRef(`${hint}-item`, restExpr), tail(1));
+    else if (kk > 0) nonEmpty = seq(prefixExprs[0] as GbnfExpr, tail1);
+    else if (restExpr !== undefined) nonEmpty = seq(this.b.addRef(`${hint}-item`, restExpr), tail1);
     let body: GbnfExpr;
     if (nonEmpty === undefined) {
       if (minItems > 0) throw this.err("unsatisfiable", "minItems cannot be met", path, "minItems");
@@ -806,6 +1194,7 @@ class SchemaConverter {
     const flat: JsonObject[] = [];
     const expand = (m: unknown, d: number): void => {
       if (d > 32) throw this.err("unsupported-value", "allOf/$ref nesting too deep (circular?)", path, "allOf");
+      this.tick(1, path, "allOf");
       if (m === true) return;
       if (m === false) throw this.err("unsatisfiable", "schema false allows no value", path, "allOf");
       if (!isObject(m)) throw this.err("invalid-schema", "a schema must be an object or a boolean", path, "allOf");
@@ -839,6 +1228,7 @@ class SchemaConverter {
       const mrest: JsonObject = { ...m };
       delete mrest[keyword];
       const others = flat.filter((_, i) => i !== branching);
+      this.tick(branches.length * flat.length, path, keyword);
       return { anyOf: branches.map((br) => this.merge([...others, mrest, br], path, depth + 1)) };
     }
 
@@ -869,7 +1259,12 @@ class SchemaConverter {
           }
           case "properties":
             if (!isObject(v)) throw this.err("invalid-schema", "properties must be an object", path, "properties");
-            for (const [pk, ps] of Object.entries(v)) properties.set(pk, [...(properties.get(pk) ?? []), ps]);
+            for (const [pk, ps] of Object.entries(v)) {
+              const list = properties.get(pk);
+              if (list === undefined) properties.set(pk, [ps]);
+              else list.push(ps);
+            }
+            this.tick(Object.keys(v).length, path, "allOf");
             break;
           case "required":
             if (!Array.isArray(v)) throw this.err("invalid-schema", "required must be an array", path, "required");
@@ -886,7 +1281,11 @@ class SchemaConverter {
           case "const": {
             const list = k === "const" ? [v] : Array.isArray(v) ? v : [];
             const prev = out["enum"];
-            out["enum"] = Array.isArray(prev) ? prev.filter((x) => list.some((y) => stable(y) === stable(x))) : list;
+            if (Array.isArray(prev)) {
+              this.tick(prev.length + list.length, path, k);
+              const keep = new Set(list.map((y) => this.stable(y, path, k)));
+              out["enum"] = prev.filter((x) => keep.has(this.stable(x, path, k)));
+            } else out["enum"] = list;
             break;
           }
           case "minimum":
@@ -908,7 +1307,7 @@ class SchemaConverter {
             out["items"] = "items" in out ? { allOf: [out["items"] as Json, v] } : v;
             break;
           default:
-            if (k in out && stable(out[k] as Json) !== stable(v)) {
+            if (k in out && this.stable(out[k] as Json, path, k) !== this.stable(v, path, k)) {
               throw this.err("unsupported-value", `conflicting "${k}" values inside allOf are not supported`, path, k);
             }
             out[k] = v;

@@ -58,6 +58,11 @@ const SPACE = CodePointSet.of([
 const DOT = CodePointSet.fromChars("\n\r\u2028\u2029").complement();
 const SYNTAX_CHARS = "^$\\.*+?()[]{}|/-";
 
+/** Deepest nesting of groups in a pattern (the parser and the translation recurse per group). */
+export const MAX_PATTERN_NESTING = 64;
+/** Longest `{n,m}` quantifier text looked at. */
+const QUANTIFIER_WINDOW = 48;
+
 export function isNullable(n: RegexNode): boolean {
   switch (n.type) {
     case "chars":
@@ -85,6 +90,7 @@ export function parsePattern(pattern: string): ParsedPattern {
     return c === undefined ? undefined : String.fromCodePoint(c);
   };
 
+  let nesting = 0;
   let anchoredStart = false;
   let anchoredEnd = false;
   if (peek() === "^") {
@@ -150,7 +156,7 @@ export function parsePattern(pattern: string): ParsedPattern {
         if (peek() === "{") {
           pos++;
           const start = pos;
-          while (peek() !== undefined && peek() !== "}") pos++;
+          while (peek() !== undefined && peek() !== "}" && pos - start <= 6) pos++;
           const hex = String.fromCodePoint(...cps.slice(start, pos));
           if (peek() !== "}" || !/^[0-9a-fA-F]{1,6}$/.test(hex)) fail("invalid \\u{...} escape");
           pos++;
@@ -225,7 +231,7 @@ export function parsePattern(pattern: string): ParsedPattern {
     else if (c === "*") [min, max] = [0, undefined];
     else if (c === "+") [min, max] = [1, undefined];
     else if (c === "{") {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(String.fromCodePoint(...cps.slice(pos, end)));
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(String.fromCodePoint(...cps.slice(pos, Math.min(end, pos + QUANTIFIER_WINDOW))));
       if (m === null) return fail("invalid quantifier");
       min = Number(m[1]);
       max = m[2] === undefined ? min : m[3] === "" ? undefined : Number(m[3]);
@@ -259,6 +265,7 @@ export function parsePattern(pattern: string): ParsedPattern {
       if (c === "|" || c === ")") break;
       let atom: RegexNode;
       if (c === "(") {
+        if (++nesting > MAX_PATTERN_NESTING) fail(`groups nested deeper than ${MAX_PATTERN_NESTING}`);
         pos++;
         if (peek() === "?") {
           if (peek(1) === ":") pos += 2;
@@ -270,6 +277,7 @@ export function parsePattern(pattern: string): ParsedPattern {
           } else return fail("lookaround and inline flags are not supported");
         }
         atom = parseAlternation();
+        nesting--;
         if (peek() !== ")") fail("missing )");
         pos++;
       } else if (c === "[") {
@@ -283,7 +291,7 @@ export function parsePattern(pattern: string): ParsedPattern {
         atom = { type: "chars", set: parseEscape(false) };
       } else if (c === "^" || c === "$") {
         return fail(`anchor ${c} is only supported at the ${c === "^" ? "start" : "end"} of the pattern`);
-      } else if (c === "*" || c === "+" || c === "?" || (c === "{" && /^\{\d/.test(String.fromCodePoint(...cps.slice(pos, end))))) {
+      } else if (c === "*" || c === "+" || c === "?" || (c === "{" && /^\{\d/.test(String.fromCodePoint(...cps.slice(pos, Math.min(end, pos + 2)))))) {
         return fail("nothing to repeat");
       } else if (c === "]" || c === "}" || c === "{") {
         return fail(`lone ${c} is not allowed with the u flag`);
