@@ -1,9 +1,12 @@
-/** JSON Schema validation with ajv (draft-07 / 2019 keywords, formats from ajv-formats), compiled once per schema. */
-import AjvModule, { type ErrorObject, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
-
-const Ajv = AjvModule.default;
-const addFormats = addFormatsModule.default;
+/**
+ * JSON Schema validation with ajv (draft-07 / 2019 keywords, formats from ajv-formats), compiled once per
+ * schema (the 256 most recently used are kept). Patterns run on the chat layer's linear-time engine:
+ * no backtracking on model output, and a pattern that needs it (lookaround, backreferences) throws like
+ * any invalid schema (docs/decisions/0053).
+ */
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { compileSchema } from "../chat/validate.js";
+import { LruMap } from "../util/lru.js";
 
 export interface SchemaIssue {
   /** ajv keyword: `type`, `enum`, `required`, `additionalProperties`, `minimum`, `format`, … */
@@ -14,19 +17,14 @@ export interface SchemaIssue {
 }
 
 export class SchemaValidator {
-  readonly #ajv = new Ajv({ strict: false, allErrors: true, validateSchema: true });
-  readonly #cache = new Map<string, ValidateFunction>();
-
-  constructor() {
-    addFormats(this.#ajv);
-  }
+  readonly #cache = new LruMap<string, ValidateFunction>({ max: 256 });
 
   /** Validates `value` against `schema`; throws when the schema itself is invalid. */
   validate(schema: unknown, value: unknown): SchemaIssue[] {
     const key = JSON.stringify(schema);
     let fn = this.#cache.get(key);
     if (fn === undefined) {
-      fn = this.#ajv.compile(schema as object);
+      fn = compileSchema(schema as object, "draft-07");
       this.#cache.set(key, fn);
     }
     if (fn(value)) return [];

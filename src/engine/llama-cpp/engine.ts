@@ -25,6 +25,7 @@ import { PlainTextGuard } from "../plain-text-guard.js";
 import { tokenizePromptInput, tokenizePromptText } from "../prompt-input.js";
 import { checkCapabilities, resolveGenerateOptions, validateLoglikelihoodRequests } from "../request.js";
 import { SequencePool, type Lease } from "../sequence-pool.js";
+import { LruMap } from "../../util/lru.js";
 import {
   EngineError,
   type DetokenizeOptions,
@@ -139,6 +140,9 @@ export const LLAMA_CPP_CAPABILITIES: EngineCapabilities = {
   sampling: true,
 };
 
+/** Grammars (and our recognizers of them) an engine keeps, by GBNF text: a size-capped LRU (docs/decisions/0053). */
+export const GRAMMAR_CACHE_SIZE = 64;
+
 export class LlamaCppEngine implements Engine {
   readonly info: ModelInfo;
   readonly capabilities: EngineCapabilities = LLAMA_CPP_CAPABILITIES;
@@ -149,9 +153,14 @@ export class LlamaCppEngine implements Engine {
   readonly #vocabularySize: number;
   readonly #eog: ReadonlySet<TokenId>;
   readonly #spm: boolean;
-  readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
-  /** Our replica of each grammar (null: our parser rejects it, so no jump-forward). */
-  readonly #recognizers = new Map<string, GbnfRecognizer | null>();
+  /**
+   * Parsed grammars by GBNF text, the {@link GRAMMAR_CACHE_SIZE} most recently used (docs/decisions/0053).
+   * LlamaGrammar has no dispose: an evicted one is freed by GC once no generation uses it (a generation
+   * holds its own reference through its evaluation state).
+   */
+  readonly #grammars = new LruMap<string, Promise<LlamaGrammar>>({ max: GRAMMAR_CACHE_SIZE });
+  /** Our replica of each grammar (null: our parser rejects it, so no jump-forward), least recently used evicted. */
+  readonly #recognizers = new LruMap<string, GbnfRecognizer | null>({ max: GRAMMAR_CACHE_SIZE });
   /** USER_DEFINED token texts that plain text must not tokenize into (llama.cpp matches them even with special parsing off). */
   readonly #guard: PlainTextGuard;
   /** Marker texts (Hermes tags) for tokenizing forced text. */
@@ -357,7 +366,6 @@ export class LlamaCppEngine implements Engine {
       } catch {
         recognizer = null;
       }
-      if (this.#recognizers.size >= 64) this.#recognizers.clear();
       this.#recognizers.set(gbnf, recognizer);
     }
     return recognizer ?? undefined;
@@ -366,10 +374,11 @@ export class LlamaCppEngine implements Engine {
   async #grammar(gbnf: string): Promise<LlamaGrammar> {
     let grammar = this.#grammars.get(gbnf);
     if (grammar === undefined) {
-      grammar = this.#llama.createGrammar({ grammar: gbnf }).catch((error: unknown) => {
-        this.#grammars.delete(gbnf);
+      const created: Promise<LlamaGrammar> = this.#llama.createGrammar({ grammar: gbnf }).catch((error: unknown) => {
+        if (this.#grammars.peek(gbnf) === created) this.#grammars.delete(gbnf); // not a newer entry
         throw new EngineError(`invalid grammar: ${error instanceof Error ? error.message : String(error)}`, "invalid_request", { cause: error });
       });
+      grammar = created;
       this.#grammars.set(gbnf, grammar);
     }
     return grammar;
