@@ -163,9 +163,12 @@ export {
 export {
   type AddJsonSchemaOptions,
   addJsonSchemaRules,
+  addOtherNameRule,
+  addOtherToolCallBranch,
   addToolCallBranches,
   addToolCallRules,
   ANNOTATION_KEYWORDS,
+  DEFAULT_GRAMMAR_BUDGET,
   formatPointer,
   formatToolCall,
   gbnf,
@@ -174,6 +177,7 @@ export {
   gbnfConstraint,
   GbnfRecognizer,
   GbnfSyntaxError,
+  type GrammarBudget,
   jsonObjectGbnf,
   jsonOrToolCallsConstraint,
   jsonSchemaConstraint,
@@ -235,6 +239,7 @@ export {
   type ChatRequest,
   type ChatResult,
   type ChatToolCall,
+  type ChatToolCallError,
   type ToolDefinition as ChatToolDefinition,
   type ChatValidationError,
   type ResponseFormat,
@@ -273,6 +278,7 @@ export {
 } from "./server/server.js";
 export {
   createTalariaApp,
+  DEFAULT_MAX_TOKENS,
   type ServerBackend,
   type TalariaApp,
   type TalariaAppOptions,

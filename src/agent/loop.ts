@@ -185,6 +185,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     constrained: options.constrained !== false,
     ...(options.createToolCallId === undefined ? {} : { createToolCallId: options.createToolCallId }),
     validate: false, // validated below, where failures become tool errors fed back to the model
+    undeclaredToolCalls: "call", // answered below with an unknown-tool error the model can read
   });
   const declared: ToolDefinition[] = tools.map((t) => ({
     name: t.name,

@@ -74,6 +74,11 @@ describe("createGrammarConstraints", () => {
     expect(r.accepts(body)).toBe(true);
     expect(r.accepts(`${body}\n<tool_call>${body}`)).toBe(true);
     expect(r.accepts('\n{"name": "get_weather", "arguments": {"town": "Paris"}}\n</tool_call>')).toBe(false);
+    // an undeclared name is the model's choice: kept (any object), reported by the parser; required rejects it
+    const undeclared = '\n{"name": "delete_everything", "arguments": {"all": true}}\n</tool_call>';
+    expect(r.accepts(undeclared)).toBe(true);
+    const required = build({ tools: [weather, time], toolChoice: { type: "required" }, responseFormat: text, parallelToolCalls: true });
+    expect(GbnfRecognizer.fromText(required!.gbnf).accepts(`<tool_call>${undeclared}`)).toBe(false);
     const single = build({ tools: [weather, time], toolChoice: { type: "auto" }, responseFormat: text, parallelToolCalls: false });
     expect(GbnfRecognizer.fromText(single!.gbnf).accepts(`${body}\n<tool_call>${body}`)).toBe(false);
   });
@@ -105,9 +110,9 @@ describe("createGrammarConstraints", () => {
 
   it("every constraint states its intent in the format's own syntax", () => {
     const base = { tools: [weather, time], responseFormat: text, parallelToolCalls: true };
-    expect(build({ ...base, toolChoice: { type: "required" } })?.intent).toMatchObject({ type: "tool-calls", syntax, lazy: false, minCalls: 1, maxCalls: Infinity });
-    expect(build({ ...base, toolChoice: { type: "function", name: "get_time" } })?.intent).toMatchObject({ type: "tool-calls", lazy: false, maxCalls: 1, tools: [{ name: "get_time" }] });
-    expect(build({ ...base, toolChoice: { type: "auto" }, parallelToolCalls: false })?.intent).toMatchObject({ type: "tool-calls", lazy: true, maxCalls: 1 });
+    expect(build({ ...base, toolChoice: { type: "required" } })?.intent).toMatchObject({ type: "tool-calls", syntax, lazy: false, minCalls: 1, maxCalls: Infinity, otherNames: false });
+    expect(build({ ...base, toolChoice: { type: "function", name: "get_time" } })?.intent).toMatchObject({ type: "tool-calls", lazy: false, maxCalls: 1, tools: [{ name: "get_time" }], otherNames: false });
+    expect(build({ ...base, toolChoice: { type: "auto" }, parallelToolCalls: false })?.intent).toMatchObject({ type: "tool-calls", lazy: true, maxCalls: 1, otherNames: true });
     const schema = { type: "object", properties: { n: { type: "integer" } } };
     expect(build({ tools: [], toolChoice: { type: "none" }, responseFormat: { type: "json_schema", name: "n", schema, strict: true }, parallelToolCalls: true })?.intent).toEqual({
       type: "json-schema",

@@ -30,8 +30,12 @@ export interface ChatFormat {
   /** Short name for logs and `/v1/models` metadata (e.g. `hermes-3/template`). */
   readonly name: string;
   render(input: PromptRenderInput): PromptText;
-  /** A parser for one generation. `toolNames` = the declared tools (unknown names are still reported). */
-  createToolCallParser(toolNames: readonly string[]): ToolCallStreamParser;
+  /**
+   * A parser for one generation. `toolNames` = the declared tools. A call of another name is an
+   * `error` event of kind `unknown_tool` (its raw text stays in content) with `undeclared: "error"`
+   * (the default), or a call of its own with `"call"`.
+   */
+  createToolCallParser(toolNames: readonly string[], options?: { readonly undeclared?: "error" | "call" }): ToolCallStreamParser;
   /** How this format writes a tool call (its parser, prompt and grammars all use it). */
   readonly toolCallSyntax: ToolCallSyntax;
   /** The format's own constraint builder: grammars in {@link toolCallSyntax} for tool choice and JSON modes. */

@@ -34,6 +34,8 @@ export interface HermesChatOptions {
   readonly validate?: boolean;
   /** Tool-call ids. Default `call_` + 24 random alphanumerics. */
   readonly createToolCallId?: () => string;
+  /** Calls of undeclared tools: reported as `tool-call-error`s (default) or returned as calls (see `ChatServiceOptions.undeclaredToolCalls`). */
+  readonly undeclaredToolCalls?: "error" | "call";
 }
 
 /** How a chat was set up for a model: what `talaria inspect` and the server's start line show. */
@@ -122,6 +124,7 @@ export function createHermesChat(engine: Engine, options: HermesChatOptions = {}
     constrained: options.constrained ?? true,
     validate: options.validate ?? true,
     ...(options.createToolCallId === undefined ? {} : { createToolCallId: options.createToolCallId }),
+    ...(options.undeclaredToolCalls === undefined ? {} : { undeclaredToolCalls: options.undeclaredToolCalls }),
   });
   return { service, setup };
 }

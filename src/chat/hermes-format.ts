@@ -113,8 +113,9 @@ export function createHermesChatFormat(options: HermesChatFormatOptions = {}): C
         throw error;
       }
     },
-    createToolCallParser(toolNames: readonly string[]) {
-      return new ToolCallStreamParser({ tools: toolNames, syntax: HERMES_DIALECT.toolCall });
+    createToolCallParser(toolNames: readonly string[], parserOptions = {}) {
+      const undeclared = parserOptions.undeclared === "call" ? "flag" : "error";
+      return new ToolCallStreamParser({ tools: toolNames, syntax: HERMES_DIALECT.toolCall, undeclared });
     },
     toolCallSyntax: HERMES_DIALECT.toolCall,
     constraints(constraintOptions = {}) {

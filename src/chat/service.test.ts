@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createHermesMockEngine as createMockEngine } from "../../test/support/hermes-mock.js";
 import { promptToString } from "../prompt/text.js";
-import { ChatService, collectChat } from "./service.js";
+import { ChatService, collectChat, type ChatServiceOptions } from "./service.js";
 import { createHermesChatFormat } from "./hermes-format.js";
 import { ChatError } from "./errors.js";
 import type { ChatEvent, ChatRequest, ToolDefinition } from "./types.js";
@@ -13,10 +13,10 @@ const weather: ToolDefinition = {
 };
 const CALL = '<tool_call>\n{"arguments": {"city": "Paris"}, "name": "get_weather"}\n</tool_call>';
 
-function service(script: (prompt: string) => string | undefined, contextSize = 4096): ChatService {
+function service(script: (prompt: string) => string | undefined, contextSize = 4096, options: Partial<ChatServiceOptions> = {}): ChatService {
   const engine = createMockEngine({ script, contextSize, sequences: 2 });
   let n = 0;
-  return new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }), createToolCallId: () => `call_${n++}` });
+  return new ChatService({ engine, format: createHermesChatFormat({ profile: "hermes-3" }), createToolCallId: () => `call_${n++}`, ...options });
 }
 
 async function events(chat: ChatService, request: ChatRequest, signal?: AbortSignal): Promise<ChatEvent[]> {
@@ -147,7 +147,8 @@ describe("ChatService", () => {
 
   it("validates completed tool calls against their parameters and reports failures after the call", async () => {
     const bad = '<tool_call>\n{"name": "get_weather", "arguments": {"town": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "nope", "arguments": {}}\n</tool_call>';
-    const chat = service((p) => (p.includes("<tools>") ? `${CALL}\n${bad}` : undefined));
+    // undeclaredToolCalls "call" (the agent loop's): an undeclared call is a call, flagged by validation
+    const chat = service((p) => (p.includes("<tools>") ? `${CALL}\n${bad}` : undefined), 4096, { undeclaredToolCalls: "call" });
     const out = await events(chat, { messages: [{ role: "user", content: "x" }], tools: [weather] });
     const failures = out.filter((e) => e.type === "validation-error");
     expect(failures).toHaveLength(2);
@@ -187,5 +188,76 @@ describe("ChatService", () => {
     const result = await chat.complete(await chat.prepare({ messages: [{ role: "user", content: "x" }], tools: [weather] }));
     expect(result.toolCalls).toHaveLength(1);
     expect(result.validationErrors).toBeUndefined();
+  });
+});
+
+describe("tool-call integrity (docs/decisions/0096-tool-call-integrity.md)", () => {
+  const DELETE = '<tool_call>\n{"name": "delete_everything", "arguments": {"confirm": true}}\n</tool_call>';
+  const ask = { messages: [{ role: "user" as const, content: "Clean up." }], tools: [weather] };
+
+  for (const constrained of [true, false]) {
+    it(`an undeclared tool under auto is a tool-call-error, never a call of a declared tool (grammar ${constrained ? "on" : "off"})`, async () => {
+      const chat = service((p) => (p.includes("<tools>") ? `On it.\n${DELETE}` : undefined), 4096, { constrained });
+      const prepared = await chat.prepare(ask);
+      expect(prepared.grammar !== undefined).toBe(constrained);
+      const out: ChatEvent[] = [];
+      for await (const e of chat.stream(prepared)) out.push(e);
+      expect(out.filter((e) => e.type === "tool-call-start")).toEqual([]);
+      const errors = out.filter((e) => e.type === "tool-call-error");
+      expect(errors).toEqual([
+        { type: "tool-call-error", kind: "unknown_tool", name: "delete_everything", raw: DELETE, closed: true, message: expect.stringContaining('"delete_everything"') },
+      ]);
+      // the raw text came first, as content, in place
+      const text = out.filter((e) => e.type === "text-delta").map((e) => (e as { text: string }).text).join("");
+      expect(text).toBe(`On it.\n${DELETE}`);
+      expect(out.findIndex((e) => e.type === "tool-call-error")).toBeGreaterThan(out.findLastIndex((e) => e.type === "text-delta"));
+      expect(out.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
+      const result = await chat.complete(await chat.prepare(ask));
+      expect(result.toolCalls).toEqual([]);
+      expect(result.content).toBe(`On it.\n${DELETE}`);
+      expect(result.toolCallErrors).toEqual([expect.objectContaining({ kind: "unknown_tool", name: "delete_everything", raw: DELETE })]);
+      expect(result.toolCallError).toEqual({ kind: "unknown_tool", raw: DELETE });
+    });
+  }
+
+  it("a declared call next to an undeclared one: the declared call is kept, the other reported", async () => {
+    const paris = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+    const chat = service((p) => (p.includes("<tools>") ? `${paris}\n${DELETE}` : undefined), 4096, { constrained: true });
+    const result = await chat.complete(await chat.prepare(ask));
+    expect(result.toolCalls.map((c) => c.name)).toEqual(["get_weather"]);
+    expect(result.toolCallErrors?.map((e) => e.kind)).toEqual(["unknown_tool"]);
+    expect(result.content).toBe(DELETE);
+    expect(result.finishReason).toBe("tool_calls");
+  });
+
+  it("a call the model rambles in until max_tokens is a tool-call-error (closed: false) with its raw text, finish length", async () => {
+    const ramble = `<tool_call>\n{"name": "get_weather", "arguments": {"city": ":${"!".repeat(200)}`;
+    for (const constrained of [true, false]) {
+      const chat = service((p) => (p.includes("<tools>") ? ramble : undefined), 4096, { constrained });
+      const result = await chat.complete(await chat.prepare({ ...ask, maxTokens: 80 }));
+      expect(result.finishReason).toBe("length");
+      expect(result.toolCalls).toEqual([]);
+      expect(result.toolCallErrors).toHaveLength(1);
+      const [error] = result.toolCallErrors ?? [];
+      expect(error).toMatchObject({ kind: "invalid_json", closed: false, message: expect.stringContaining("incomplete") });
+      expect(error?.raw.startsWith('<tool_call>\n{"name": "get_weather", "arguments": {"city": ":!!!')).toBe(true);
+      expect(result.content).toBe(error?.raw);
+    }
+  });
+
+  it("a malformed block without a grammar: the raw text in content, a tool-call-error (closed: true)", async () => {
+    const broken = '<tool_call>\n{"name": "get_weather", "arguments": {"city": :!!!}}\n</tool_call>';
+    const chat = service((p) => (p.includes("<tools>") ? broken : undefined));
+    const result = await chat.complete(await chat.prepare(ask));
+    expect(result.content).toBe(broken);
+    expect(result.toolCallErrors).toEqual([{ kind: "invalid_json", raw: broken, closed: true, message: expect.any(String) }]);
+    expect(result.finishReason).toBe("stop");
+  });
+
+  it("required / named tool choice: the grammar keeps names strictly declared", async () => {
+    const chat = service((p) => (p.includes("<tools>") ? DELETE : undefined), 4096, { constrained: true });
+    const result = await chat.complete(await chat.prepare({ ...ask, toolChoice: { type: "required" } }));
+    expect(result.toolCalls.map((c) => c.name)).toEqual(["get_weather"]);
+    expect(result.toolCallErrors).toBeUndefined();
   });
 });

@@ -13,10 +13,11 @@ import { noConstraints, type ConstraintBuilder, type GrammarConstraintsOptions }
 import { ChatError } from "./errors.js";
 import type { ChatFormat, ToolCallParserEvent, ToolCallStreamParser } from "./format.js";
 import { randomId } from "./ids.js";
-import { JsonValidator, formatIssues, InvalidSchemaError, type ValidationResult } from "./validate.js";
+import { JsonValidator, formatIssues, InvalidSchemaError, UnsupportedPatternError, pointerToParam, type ValidationResult } from "./validate.js";
 import type {
   ChatEvent,
   ChatFinishReason,
+  ChatToolCallError,
   ChatValidationError,
   ChatRequest,
   ChatResult,
@@ -43,6 +44,14 @@ export interface ChatServiceOptions {
    * `response_format` with ajv, emitting `validation-error` events. Default true.
    */
   readonly validate?: boolean;
+  /**
+   * A call of a tool the request did not declare: `"error"` — no call; its raw text stays in the
+   * content and a `tool-call-error` of kind `unknown_tool` reports it (what API clients get: they only
+   * ever see calls of their own tools); `"call"` — a call like any other, followed by a
+   * `validation-error` (the agent loop, which answers it with a tool error the model can read).
+   * Default `"error"`. See docs/decisions/0096-tool-call-integrity.md.
+   */
+  readonly undeclaredToolCalls?: "error" | "call";
 }
 
 /** A validated, rendered and tokenized chat request, ready to generate (possibly several times, for `n`). */
@@ -69,6 +78,7 @@ export class ChatService {
   readonly #constraints: ConstraintBuilder;
   readonly #createToolCallId: () => string;
   readonly #validate: boolean;
+  readonly #undeclaredToolCalls: "error" | "call";
 
   constructor(options: ChatServiceOptions) {
     this.engine = options.engine;
@@ -77,6 +87,7 @@ export class ChatService {
     this.#constraints = constrained === false ? noConstraints : this.format.constraints(constrained === true ? {} : constrained);
     this.#createToolCallId = options.createToolCallId ?? (() => randomId("call_"));
     this.#validate = options.validate ?? true;
+    this.#undeclaredToolCalls = options.undeclaredToolCalls ?? "error";
   }
 
   /** Render the prompt of a request without tokenizing it (for `/apply-template`). */
@@ -98,6 +109,7 @@ export class ChatService {
       responseFormat,
       parallelToolCalls: request.parallelToolCalls ?? true,
     });
+    if (this.#validate) refuseUncheckablePatterns(tools, responseFormat);
     const promptTokens = await this.engine.tokenize(prompt);
     const contextSize = this.engine.info.contextSize;
     if (promptTokens.length >= contextSize) {
@@ -173,7 +185,10 @@ export class ChatService {
 
     const calls = new ToolCallTracker(this.#createToolCallId);
     const parser: ToolCallStreamParser | undefined = prepared.parseToolCalls
-      ? this.format.createToolCallParser(prepared.tools.map((t) => t.name))
+      ? this.format.createToolCallParser(
+          prepared.tools.map((t) => t.name),
+          { undeclared: this.#undeclaredToolCalls },
+        )
       : undefined;
     let started = false;
     let completionTokens = 0;
@@ -355,9 +370,11 @@ class ToolCallTracker {
           yield { type: "tool-call-end", index: call.index, id: call.id, name: call.name, arguments: event.arguments };
           break;
         }
-        case "error":
-          yield { type: "tool-call-error", kind: event.error.kind, raw: event.error.raw, message: event.error.message };
+        case "error": {
+          const { kind, raw, message, closed, name } = event.error;
+          yield { type: "tool-call-error", kind, raw, message, closed, ...(name === undefined ? {} : { name }) };
           break;
+        }
         default:
           event satisfies never;
       }
@@ -378,7 +395,7 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
   const calls: ChatToolCall[] = [];
   const logprobs: GeneratedToken[] = [];
   let sawLogprobs = false;
-  let toolCallError: { kind: string; raw: string } | undefined;
+  const toolCallErrors: ChatToolCallError[] = [];
   const validationErrors: ChatValidationError[] = [];
   const warnings: Array<{ code: EngineWarningCode; message: string }> = [];
   for await (const event of events) {
@@ -397,9 +414,11 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
         sawLogprobs = true;
         logprobs.push(...event.tokens);
         break;
-      case "tool-call-error":
-        toolCallError ??= { kind: event.kind, raw: event.raw };
+      case "tool-call-error": {
+        const { type: _type, ...error } = event;
+        toolCallErrors.push(error);
         break;
+      }
       case "warning":
         warnings.push({ code: event.code, message: event.message });
         break;
@@ -415,7 +434,9 @@ export async function collectChat(events: AsyncIterable<ChatEvent>): Promise<Cha
           finishReason: event.reason,
           usage: event.usage,
           ...(sawLogprobs ? { logprobs } : {}),
-          ...(toolCallError === undefined ? {} : { toolCallError }),
+          ...(toolCallErrors[0] === undefined
+            ? {}
+            : { toolCallError: { kind: toolCallErrors[0].kind, raw: toolCallErrors[0].raw }, toolCallErrors }),
           ...(validationErrors.length === 0 ? {} : { validationErrors }),
           ...(warnings.length === 0 ? {} : { warnings }),
         };
@@ -434,6 +455,27 @@ function check(schema: unknown, value: unknown): ValidationResult | { readonly s
   } catch (error) {
     if (error instanceof InvalidSchemaError) return { schemaError: error.message };
     throw error;
+  }
+}
+
+/**
+ * Refuse a request whose schemas have a pattern the validator cannot run in linear time (lookaround,
+ * backreferences): it could be neither enforced by a grammar nor checked safely (docs/decisions/0053).
+ * Other schema errors are reported after generation, as `validation-error`s.
+ */
+function refuseUncheckablePatterns(tools: readonly ToolDefinition[], responseFormat: ResponseFormat): void {
+  const schemas: Array<readonly [unknown, string]> = tools.map((t, i) => [t.parameters, `tools[${i}].function.parameters`] as const);
+  if (responseFormat.type === "json_schema") schemas.push([responseFormat.schema, "response_format.json_schema.schema"]);
+  for (const [schema, param] of schemas) {
+    if (schema === undefined) continue;
+    try {
+      validator.compile(schema);
+    } catch (error) {
+      if (error instanceof UnsupportedPatternError) {
+        throw new ChatError(`Unsupported 'pattern': ${error.message}`, "unsupported", pointerToParam(param, error.schemaPath), { cause: error });
+      }
+      if (!(error instanceof InvalidSchemaError)) throw error;
+    }
   }
 }
 

@@ -83,8 +83,12 @@ export type ChatEvent =
   | { readonly type: "logprobs"; readonly tokens: readonly GeneratedToken[] }
   /** The engine ignored or degraded part of the request (see the engine's `warning` event). */
   | { readonly type: "warning"; readonly code: EngineWarningCode; readonly message: string }
-  /** A `<tool_call>` block that failed to parse; its raw text stays in the content (policy P5). */
-  | { readonly type: "tool-call-error"; readonly kind: string; readonly raw: string; readonly message: string }
+  /**
+   * A `<tool_call>` block that produced no call: malformed, cut off before its closing tag, or naming
+   * an undeclared tool (kind `unknown_tool`). Its raw text stays in the content (policy P5), in place;
+   * this event follows that text. See docs/decisions/0096-tool-call-integrity.md.
+   */
+  | ({ readonly type: "tool-call-error" } & ChatToolCallError)
   /**
    * A completed tool call whose arguments fail its `parameters` schema (or names no declared tool), or a
    * JSON-mode answer that is not JSON valid against `response_format` (ajv). Reported, never hidden:
@@ -98,6 +102,22 @@ export type ChatEvent =
       readonly engineReason: FinishReason;
       readonly usage: Usage;
     };
+
+/** A block that produced no call (see the `tool-call-error` {@link ChatEvent}). */
+export interface ChatToolCallError {
+  /**
+   * The parser's kind: `invalid_json`, `empty_payload`, `not_an_object`, `missing_name`,
+   * `arguments_not_object`, or `unknown_tool` (a name the request did not declare).
+   */
+  readonly kind: string;
+  /** The block's raw text, from the open tag through the close tag (or where the block ended); also in the content. */
+  readonly raw: string;
+  readonly message: string;
+  /** False when the block never got its closing tag (cut by `max_tokens`, a stop string, or the next open tag). */
+  readonly closed: boolean;
+  /** `unknown_tool`: the name the model called. */
+  readonly name?: string;
+}
 
 /** A validation failure (see the `validation-error` {@link ChatEvent}). */
 export interface ChatValidationError {
@@ -121,8 +141,10 @@ export interface ChatResult {
   readonly usage: Usage;
   /** Present when logprobs were requested. */
   readonly logprobs?: readonly GeneratedToken[];
-  /** First tool-call parse error, if any block failed. */
+  /** First tool-call parse error, if any block failed (the first of {@link toolCallErrors}). */
   readonly toolCallError?: { readonly kind: string; readonly raw: string };
+  /** Every block that produced no call, in order (absent when none); their raw text is in `content`. */
+  readonly toolCallErrors?: readonly ChatToolCallError[];
   /** Validation failures of tool arguments or of the JSON answer, in order (absent when none). */
   readonly validationErrors?: readonly ChatValidationError[];
   /** What the engine ignored or degraded (absent when nothing). */

@@ -188,6 +188,32 @@ describe("parser policy details", () => {
     });
     expect(toOpenAIAssistantMessage(parseToolCalls("plain"))).toEqual({ role: "assistant", content: "plain" });
   });
+  it("undeclared: error — a call of an undeclared name is a failed block (unknown_tool), its raw text in content", () => {
+    const raw = '<tool_call>\n{"name": "delete_everything", "arguments": {}}\n</tool_call>';
+    const text = `ok ${raw} <tool_call>{"name": "a", "arguments": {}}</tool_call>`;
+    const result = parseToolCalls(text, { tools: ["a"], undeclared: "error", generateId: counterIds() });
+    expect(result.toolCalls.map((c) => c.name)).toEqual(["a"]);
+    expect(result.content).toBe(`ok ${raw}`);
+    expect(result.errors).toEqual([{ kind: "unknown_tool", name: "delete_everything", raw, closed: true, message: 'the model called "delete_everything", which is not a declared tool' }]);
+    // the default (P7) and unknown tool lists are unchanged
+    expect(parseToolCalls(text, { tools: ["a"] }).toolCalls.map((c) => [c.name, c.unknownTool])).toEqual([["delete_everything", true], ["a", false]]);
+    expect(parseToolCalls(text, { undeclared: "error" }).errors).toEqual([]);
+    // streaming, split anywhere: the same result
+    for (let i = 0; i <= text.length; i += 7) {
+      const parser = new ToolCallStreamParser({ tools: ["a"], undeclared: "error", generateId: counterIds() });
+      parser.push(text.slice(0, i));
+      parser.push(text.slice(i));
+      parser.end();
+      expect(parser.result()).toEqual(result);
+    }
+  });
+  it("a block cut off before its closing tag reports closed: false and says the call is incomplete", () => {
+    const cut = '<tool_call>\n{"name": "f", "arguments": {"city": ":!!!!';
+    const [error] = parseToolCalls(`x ${cut}`).errors;
+    expect(error).toMatchObject({ kind: "invalid_json", raw: cut, closed: false });
+    expect(error?.message).toContain("the call is incomplete");
+    expect(parseToolCalls("<tool_call>{oops}</tool_call>").errors[0]).toMatchObject({ kind: "invalid_json", closed: true, message: "the payload is neither JSON nor a Python literal" });
+  });
   it("default ids look like call_<random>", () => {
     const a = parseToolCalls('<tool_call>{"name": "f"}</tool_call>').toolCalls[0]?.id;
     const b = parseToolCalls('<tool_call>{"name": "f"}</tool_call>').toolCalls[0]?.id;

@@ -12,13 +12,24 @@ import { pyJsonDumps } from "./python-json.js";
 import type { ToolCallSyntax } from "../grammar/constraint.js";
 import { HERMES_DIALECT } from "./dialect.js";
 
-export type ToolCallErrorKind = "invalid_json" | "empty_payload" | "not_an_object" | "missing_name" | "arguments_not_object";
+/**
+ * Why a block produced no call. `unknown_tool` only with `undeclared: "error"`: the block parsed but
+ * names a tool that was not declared.
+ */
+export type ToolCallErrorKind = "invalid_json" | "empty_payload" | "not_an_object" | "missing_name" | "arguments_not_object" | "unknown_tool";
 
 export interface ToolCallParseError {
   readonly kind: ToolCallErrorKind;
   /** The block's raw text, from `<tool_call>` through its closing tag or the end of the block (it stays in content). */
   readonly raw: string;
   readonly message: string;
+  /**
+   * Whether the block ended with its closing tag. False for a block cut off by the end of the
+   * generation (e.g. `max_tokens`) or by the next open tag: an incomplete call.
+   */
+  readonly closed: boolean;
+  /** `unknown_tool`: the undeclared name the model called. */
+  readonly name?: string;
 }
 
 export interface ParsedToolCall {
@@ -58,6 +69,13 @@ export interface ToolCallParserOptions {
   readonly generateId?: () => string;
   /** The tool-call syntax to parse. Default Hermes's (`HERMES_DIALECT.toolCall`). */
   readonly syntax?: ToolCallSyntax;
+  /**
+   * A block calling a name that is not among `tools` (when they are known): `"flag"` returns the call
+   * with `unknownTool: true` (P7, the fixtures' policy); `"error"` fails the block with kind
+   * `unknown_tool`, so it produces no call and its raw text stays in content (P5) — the chat service's
+   * contract (docs/decisions/0096-tool-call-integrity.md). Default `"flag"`.
+   */
+  readonly undeclared?: "flag" | "error";
 }
 
 const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -139,6 +157,7 @@ export class ToolCallStreamParser {
   private callCount = 0;
   private ended = false;
   private readonly declared: ReadonlySet<string> | undefined;
+  private readonly undeclared: "flag" | "error";
   private readonly generateId: () => string;
   private readonly syntax: ToolCallSyntax;
   private readonly collected: ToolCallParserEvent[] = [];
@@ -146,6 +165,7 @@ export class ToolCallStreamParser {
   constructor(options: ToolCallParserOptions = {}) {
     this.syntax = options.syntax ?? HERMES_DIALECT.toolCall;
     this.declared = options.tools === undefined || options.tools === null ? undefined : new Set(options.tools);
+    this.undeclared = options.undeclared ?? "flag";
     this.generateId = options.generateId ?? randomToolCallId;
   }
 
@@ -220,9 +240,19 @@ export class ToolCallStreamParser {
   private finishBlock(raw: string, closed: boolean, events: ToolCallParserEvent[]): void {
     const payload = raw.slice(this.syntax.open.length, closed ? raw.length - this.syntax.close.length : raw.length).trim();
     const outcome = parseBlockPayload(payload, this.syntax.envelope);
-    if (!outcome.ok) {
+    const fail = (error: Omit<ToolCallParseError, "raw" | "closed">): void => {
+      const message = closed ? error.message : `${error.message} (the block ends without ${this.syntax.close}: the call is incomplete)`;
       events.push({ type: "text-delta", text: raw });
-      events.push({ type: "error", error: { kind: outcome.kind, raw, message: outcome.message } });
+      events.push({ type: "error", error: { ...error, message, raw, closed } });
+    };
+    if (!outcome.ok) {
+      fail({ kind: outcome.kind, message: outcome.message });
+      return;
+    }
+    const declared = this.declared;
+    const unknown = declared === undefined ? undefined : outcome.calls.find((call) => !declared.has(call.name));
+    if (unknown !== undefined && this.undeclared === "error") {
+      fail({ kind: "unknown_tool", message: `the model called ${JSON.stringify(unknown.name)}, which is not a declared tool`, name: unknown.name });
       return;
     }
     for (const call of outcome.calls) {
@@ -290,7 +320,7 @@ export interface OpenAIAssistantMessage {
     readonly function: { readonly name: string; readonly arguments: string };
   }>;
   /** Talaria extension: failed blocks (their raw text is in `content`) and unknown tool names. */
-  readonly errors?: ReadonlyArray<{ readonly kind: ToolCallErrorKind | "unknown_tool"; readonly raw?: string; readonly message: string; readonly name?: string }>;
+  readonly errors?: ReadonlyArray<{ readonly kind: ToolCallErrorKind; readonly raw?: string; readonly message: string; readonly name?: string }>;
 }
 
 /** Map a parse result to an OpenAI chat-completion assistant message. */
@@ -299,6 +329,7 @@ export function toOpenAIAssistantMessage(result: ToolCallParseResult): OpenAIAss
     kind: e.kind,
     raw: e.raw,
     message: e.message,
+    ...(e.name === undefined ? {} : { name: e.name }),
   }));
   for (const call of result.toolCalls) {
     if (call.unknownTool) errors.push({ kind: "unknown_tool", name: call.name, message: `the model called an undeclared tool ${JSON.stringify(call.name)}` });

@@ -5,7 +5,9 @@
  *   `parallel_tool_calls: false` yields exactly one call;
  * - on SCRIPTED models whose reply starts with text and then calls tools (one call with invalid
  *   arguments), `auto` with the lazy grammar leaves the text alone and repairs what follows
- *   `<tool_call>`; `parallel_tool_calls: false` keeps one call; both GGUF types of the tags.
+ *   `<tool_call>`; `parallel_tool_calls: false` keeps one call; both GGUF types of the tags;
+ * - on a SCRIPTED model calling an undeclared tool, `auto` keeps the model's choice (the grammar allows
+ *   any other name) and the service reports it as an `unknown_tool` tool-call error.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JsonValidator } from "../../src/chat/validate.js";
@@ -139,3 +141,20 @@ for (const toolTokenType of ["control", "user"] as const) {
     });
   });
 }
+
+describe("auto with the lazy grammar: an undeclared tool is kept and reported, not rewritten (scripted model)", () => {
+  const DELETE = '<tool_call>\n{"name": "delete_everything", "arguments": {"confirm": true}}\n</tool_call>';
+  let engine: LlamaCppEngine;
+  beforeAll(async () => {
+    engine = await createLlamaCppEngine({ model: await ensureTestModel({ kind: "scripted", reply: `Cleaning.\n${DELETE}` }), threads: 1, contextSize: 2048 });
+  });
+  afterAll(async () => engine?.dispose());
+
+  it("llama.cpp runs the open-name grammar; the call is a tool-call error (unknown_tool) with its raw text in content", async () => {
+    const result = await complete(service(engine), { maxTokens: 96, sampling: { temperature: 0 } });
+    expect(result.toolCalls).toEqual([]);
+    expect(result.content).toBe(`Cleaning.\n${DELETE}`);
+    expect(result.toolCallErrors).toEqual([expect.objectContaining({ kind: "unknown_tool", name: "delete_everything", raw: DELETE, closed: true })]);
+    expect(result.finishReason).toBe("stop");
+  });
+});

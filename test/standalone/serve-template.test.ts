@@ -35,3 +35,18 @@ describe("serve's template choice", () => {
     expect(describeHermesChatSetup(backend.setup)).toMatch(/tool_use template: official Hermes$/);
   });
 });
+
+describe("serve's grammar budget (--grammar-max-kb)", () => {
+  it("a JSON schema whose grammar is over the budget is refused before generating", async () => {
+    const engine = createHermesMockEngine({ script: () => "{}", contextSize: 16384 });
+    const properties = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`property_${i}`, { type: "string" }]));
+    const request = {
+      messages: [{ role: "user" as const, content: "hi" }],
+      responseFormat: { type: "json_schema" as const, name: "big", schema: { type: "object", properties }, strict: false },
+    };
+    const small = createServeBackend(engine, { constrained: { budget: { maxGrammarBytes: 4 * 1024 } } });
+    await expect(Promise.resolve().then(() => small.chat.prepare(request))).rejects.toThrow(/budget|too large|bytes/i);
+    const roomy = createServeBackend(engine);
+    await expect(Promise.resolve().then(() => roomy.chat.prepare(request))).resolves.toBeDefined();
+  });
+});

@@ -1,4 +1,5 @@
 /** Shared setup for the standalone server tests: an in-process server on 127.0.0.1:0 over the mock engine. */
+import { createParser } from "eventsource-parser";
 import type { MockEngine, MockEngineOptions } from "../../src/engine/mock/mock-engine.js";
 import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import { ChatService } from "../../src/chat/service.js";
@@ -52,3 +53,12 @@ export const WEATHER_TOOL = {
 };
 
 export const PARIS_CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+
+/** Read an SSE response to the end: the parsed data payloads ("[DONE]" kept as a string). */
+export async function readSse(response: Response): Promise<unknown[]> {
+  const out: unknown[] = [];
+  const parser = createParser({ onEvent: (e) => out.push(e.data === "[DONE]" ? "[DONE]" : JSON.parse(e.data)) });
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
+  return out;
+}

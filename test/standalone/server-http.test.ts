@@ -1,11 +1,10 @@
 /** Talaria's HTTP surface over the mock engine, with plain fetch + eventsource-parser. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createParser } from "eventsource-parser";
 import { createHermesMockEngine as createMockEngine } from "../support/hermes-mock.js";
 import { ChatService } from "../../src/chat/service.js";
 import { createHermesChatFormat } from "../../src/chat/hermes-format.js";
 import { startServer } from "../../src/server/server.js";
-import { readMetrics, startMockServer, type MockServer } from "./server-helpers.js";
+import { readMetrics, startMockServer, type MockServer, readSse } from "./server-helpers.js";
 
 const GEN = "<|im_start|>assistant\n";
 
@@ -17,14 +16,6 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   });
 }
 
-/** Read an SSE response to the end: the parsed data payloads ("[DONE]" kept as a string). */
-async function readSse(response: Response): Promise<unknown[]> {
-  const out: unknown[] = [];
-  const parser = createParser({ onEvent: (e) => out.push(e.data === "[DONE]" ? "[DONE]" : JSON.parse(e.data)) });
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
-  return out;
-}
 
 function replyFor(prompt: string): string | undefined {
   const m = /user\n(.*)<\|im_end\|>\n<\|im_start\|>assistant\n$/s.exec(prompt);

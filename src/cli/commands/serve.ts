@@ -8,6 +8,7 @@ import { getProfile, isProfileId, PROFILE_IDS, warnProfileOnce } from "../../her
 import type { PromptStyle } from "../../hermes/prompt.js";
 import { startServer, type RunningServer } from "../../server/server.js";
 import { DEFAULT_MAX_TOKENS, type ServerBackend } from "../../server/app.js";
+import { DEFAULT_GRAMMAR_BUDGET } from "../../grammar/index.js";
 import type { Engine } from "../../engine/types.js";
 import { loadEngine } from "../engine-loader.js";
 import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
@@ -42,6 +43,8 @@ export interface ServeFlags {
   maxTokensDefault?: number;
   /** Largest `max_tokens` a request may ask for (→ 400). Default: none. */
   maxTokensLimit?: number;
+  /** Largest grammar built for one request, in KiB (→ 400 naming the schema). Default 512. */
+  grammarMaxKb?: number;
   /** `auto` (from the GGUF metadata) or a profile id. Default auto. */
   profile: string;
   /** Default card. */
@@ -119,7 +122,16 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   });
   const backend = enginePromise.then((engine) => {
     const profile = flags.profile === "auto" ? "auto" : getProfile(flags.profile).id;
-    const backend = createServeBackend(engine, { profile, style, ...(flags.template === undefined ? {} : { template: flags.template }) }, log);
+    const backend = createServeBackend(
+      engine,
+      {
+        profile,
+        style,
+        ...(flags.template === undefined ? {} : { template: flags.template }),
+        ...(flags.grammarMaxKb === undefined ? {} : { constrained: { budget: { maxGrammarBytes: flags.grammarMaxKb * 1024 } } }),
+      },
+      log,
+    );
     log(`talaria serve: model ready (${flags.model}; ${describeHermesChatSetup(backend.setup)}; ${flags.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
     return backend;
   });
@@ -177,6 +189,7 @@ export function register(program: Command): void {
     .option("--max-queue <n>", "requests that may wait for a sequence; beyond that 429", parseNonNegativeInt, 64)
     .option("--timeout <seconds>", "per-request deadline, queueing included (504)", parsePositiveInt, 600)
     .option("--max-tokens-default <n>", "max_tokens of chat requests that give none (0 = until the context is full)", parseNonNegativeInt, DEFAULT_MAX_TOKENS)
+    .option("--grammar-max-kb <n>", `largest grammar built for one request's tools or JSON schema, in KiB; larger → 400 (default ${DEFAULT_GRAMMAR_BUDGET.maxGrammarBytes / 1024})`, parsePositiveInt)
     .option("--max-tokens-limit <n>", "largest max_tokens a request may ask for; above it 400 (default: no limit but the context)", parsePositiveInt)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
     .option("--style <style>", "function-calling prompt style: card (model card text) or template (the tool_use chat template)", "card")

@@ -107,8 +107,8 @@ describe("mock engine: grammars are enforced with our recognizer", () => {
     expect(JSON.parse(r.out)).toMatchObject({ a: expect.any(Number) });
   });
 
-  it("lazy: free text until the trigger, then an undeclared tool name is forced into a declared one", async () => {
-    const constraint = toolCallsConstraint(HERMES_DIALECT.toolCall, tools, { lazy: true, maxCalls: 1 });
+  it("lazy: free text until the trigger, then what the grammar rejects (an undeclared name, with otherNames off) is rewritten", async () => {
+    const constraint = toolCallsConstraint(HERMES_DIALECT.toolCall, tools, { lazy: true, maxCalls: 1, otherNames: false });
     const engine = createMockEngine({ script: () => 'Let me check.<tool_call>\n{"name": "delete_everything", "arguments": {}}\n</tool_call>' });
     const r = await run(engine, { prompt, grammar: constraint });
     expect(r.out.startsWith("Let me check.<tool_call>")).toBe(true);

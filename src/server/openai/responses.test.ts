@@ -112,6 +112,44 @@ describe("validation errors on the wire", () => {
   });
 });
 
+describe("tool-call errors on the wire (tool_call_errors)", () => {
+  const raw = '<tool_call>\n{"name": "delete_everything", "arguments": {}}\n</tool_call>';
+  const error = { kind: "unknown_tool", raw, message: 'the model called "delete_everything", which is not a declared tool', closed: true, name: "delete_everything" };
+
+  it("a stream reports each failed block in its own chunk after its raw text, before the finish chunk", () => {
+    const enc = new ChatChunkEncoder({ id: "i", created: 2, model: "m", includeUsage: false });
+    const events: ChatEvent[] = [
+      { type: "generation-start" },
+      { type: "text-delta", text: raw },
+      { type: "tool-call-error", ...error },
+      { type: "text-delta", text: "<tool_call>{x" },
+      { type: "tool-call-error", kind: "invalid_json", raw: "<tool_call>{x", message: "cut", closed: false },
+      { type: "finish", reason: "length", engineReason: "length", usage },
+    ];
+    const chunks = parse(events.map((e) => enc.encode(0, e)).join("")) as Array<Record<string, any>>;
+    expect(chunks).toHaveLength(6);
+    expect(chunks[1]!.choices[0].delta).toEqual({ content: raw });
+    expect(chunks[2]!.choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: null, tool_call_errors: [error] });
+    expect(chunks[4]!.choices[0].tool_call_errors).toEqual([{ kind: "invalid_json", raw: "<tool_call>{x", message: "cut", closed: false }]);
+    expect(chunks[5]!.choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: "length" });
+    const head = '{"id":"i","object":"chat.completion.chunk","created":2,"model":"m","system_fingerprint":null,"choices":[';
+    expect(enc.encode(3, { type: "tool-call-error", kind: "empty_payload", raw: "<tool_call></tool_call>", message: "the tool call is empty", closed: true })).toBe(
+      `data: ${head}{"index":3,"delta":{},"logprobs":null,"finish_reason":null,` +
+        `"tool_call_errors":[{"kind":"empty_payload","message":"the tool call is empty","raw":"<tool_call></tool_call>","closed":true}]}]}\n\n`,
+    );
+  });
+
+  it("a whole completion carries them on the choice, the raw text in content, finish_reason stop; absent when none", () => {
+    const body = toChatCompletion({ id: "c", created: 1, model: "m" }, [
+      { content: `On it.\n${raw}`, toolCalls: [], finishReason: "stop", usage, toolCallError: { kind: error.kind, raw }, toolCallErrors: [error] },
+      { content: "fine", toolCalls: [], finishReason: "stop", usage },
+    ]);
+    expect(body.choices[0]).toMatchObject({ message: { content: `On it.\n${raw}` }, finish_reason: "stop", tool_call_errors: [error] });
+    expect(body.choices[0]!.message.tool_calls).toBeUndefined();
+    expect(body.choices[1]).not.toHaveProperty("tool_call_errors");
+  });
+});
+
 
 describe("warnings and usage", () => {
   const warning = { type: "warning" as const, code: "jump-forward-unavailable" as const, message: "the mock engine does not implement jump-forward decoding" };

@@ -4,7 +4,7 @@
  * `created`), so it is tested in isolation.
  */
 import type { GeneratedToken, Usage } from "../../engine/types.js";
-import type { ChatEvent, ChatFinishReason, ChatResult, ChatValidationError } from "../../chat/types.js";
+import type { ChatEvent, ChatFinishReason, ChatResult, ChatToolCallError, ChatValidationError } from "../../chat/types.js";
 import { encodeSseData, type OpenAIStreamEncoder } from "../sse.js";
 import type {
   WireChatCompletion,
@@ -13,6 +13,7 @@ import type {
   WireChatCompletionChunkChoice,
   WireChatDelta,
   WireChatLogprobs,
+  WireToolCallError,
   WireUsage,
   WireValidationError,
   WireWarning,
@@ -63,6 +64,22 @@ export function toOpenAIValidationError(failure: ChatValidationError): WireValid
     message: failure.message,
     issues: failure.issues,
   } satisfies WireValidationError;
+}
+
+/**
+ * A block that produced no call on the wire (a Talaria extension field on the choice,
+ * `tool_call_errors`): `{kind, message, raw, closed, name?}`. The raw text is in `content` as well, so
+ * an OpenAI client that ignores the field loses nothing; one that reads it knows the text was a failed
+ * call. Present only when a block failed.
+ */
+export function toOpenAIToolCallError(error: ChatToolCallError): WireToolCallError {
+  return {
+    kind: error.kind,
+    message: error.message,
+    raw: error.raw,
+    closed: error.closed,
+    ...(error.name === undefined ? {} : { name: error.name }),
+  } satisfies WireToolCallError;
 }
 
 /** `abort` never reaches a client (it is gone, or the timeout error is sent instead). */
@@ -121,7 +138,9 @@ export interface ChatChunkEncoderOptions {
  * the role delta first (on `generation-start`, i.e. with the first token), content deltas, `tool_calls`
  * deltas (index, id, type and name once, then argument fragments), a finish chunk, an optional usage
  * chunk. Log-probabilities ride on the next chunk of their choice. Warnings have no OpenAI chunk field
- * and are not streamed (the route logs them).
+ * and are not streamed (the route logs them). Talaria extensions: a block that produced no call gets
+ * its own chunk right after its raw text (`delta: {}`, `tool_call_errors: [...]`), so it is reported
+ * before the finish chunk; validation failures ride on the finish chunk (`validation_errors`).
  */
 export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
   readonly #options: ChatChunkEncoderOptions;
@@ -164,8 +183,11 @@ export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
         );
       case "tool-call-delta":
         return this.#chunk(choice, { tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
+      case "tool-call-error": {
+        const { type: _type, ...error } = event;
+        return this.#chunk(choice, {}, null, { tool_call_errors: [toOpenAIToolCallError(error)] });
+      }
       case "tool-call-end":
-      case "tool-call-error":
       case "warning":
         return "";
       case "validation-error": {
@@ -185,7 +207,12 @@ export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
         this.#usages.push(event.usage);
         const failures = this.#validationErrors.get(choice);
         this.#validationErrors.delete(choice);
-        return this.#chunk(choice, {}, toOpenAIFinishReason(event.reason), failures);
+        return this.#chunk(
+          choice,
+          {},
+          toOpenAIFinishReason(event.reason),
+          failures === undefined || failures.length === 0 ? {} : { validation_errors: failures.map(toOpenAIValidationError) },
+        );
       }
       default:
         event satisfies never;
@@ -204,7 +231,12 @@ export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
     return this.encodeUsage(sumUsage(this.#usages));
   }
 
-  #chunk(choice: number, delta: WireChatDelta, finishReason: OpenAIFinishReason | null, validationErrors?: readonly ChatValidationError[]): string {
+  #chunk(
+    choice: number,
+    delta: WireChatDelta,
+    finishReason: OpenAIFinishReason | null,
+    extensions: Pick<WireChatCompletionChunkChoice, "validation_errors" | "tool_call_errors"> = {},
+  ): string {
     const pending = this.#pendingLogprobs.get(choice);
     let logprobs: WireChatLogprobs | null = null;
     if (pending !== undefined && pending.length > 0) {
@@ -217,7 +249,7 @@ export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
       delta,
       logprobs,
       finish_reason: finishReason,
-      ...(validationErrors === undefined || validationErrors.length === 0 ? {} : { validation_errors: validationErrors.map(toOpenAIValidationError) }),
+      ...extensions,
     } satisfies WireChatCompletionChunkChoice;
     return `data: ${this.#prefix}${JSON.stringify(body)}]${usage}}\n\n`;
   }
@@ -236,7 +268,8 @@ export interface ChatCompletionMeta {
 
 /**
  * A whole `chat.completion` object from the results of its choices. What the engine ignored or degraded
- * rides along as `warnings: [{code, message}]` (a Talaria extension; absent when there is none).
+ * rides along as `warnings: [{code, message}]` (a Talaria extension; absent when there is none); blocks
+ * that produced no call as the choice's `tool_call_errors` (their raw text is in `content`).
  */
 export function toChatCompletion(meta: ChatCompletionMeta, results: readonly ChatResult[]): WireChatCompletion {
   const warnings = toOpenAIWarnings(results);
@@ -267,6 +300,7 @@ export function toChatCompletion(meta: ChatCompletionMeta, results: readonly Cha
           logprobs: r.logprobs === undefined ? null : { content: toOpenAILogprobs(r.logprobs) },
           finish_reason: toOpenAIFinishReason(r.finishReason),
           ...(r.validationErrors === undefined || r.validationErrors.length === 0 ? {} : { validation_errors: r.validationErrors.map(toOpenAIValidationError) }),
+          ...(r.toolCallErrors === undefined || r.toolCallErrors.length === 0 ? {} : { tool_call_errors: r.toolCallErrors.map(toOpenAIToolCallError) }),
         }) satisfies WireChatCompletionChoice,
     ),
     usage: toOpenAIUsage(sumUsage(results.map((r) => r.usage))),

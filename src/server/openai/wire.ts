@@ -5,7 +5,8 @@
  *
  * Each type is OpenAI's, except where noted: Talaria's few deviations (fields the SDK types more narrowly
  * than the API sends them) are `Omit`ted and restated, and its extension fields (`validation_errors`,
- * `warnings`, the model card's `meta`) are added by intersection, so the standard part is still checked.
+ * `tool_call_errors`, `warnings`, the model card's `meta`) are added by intersection, so the standard
+ * part is still checked.
  *
  * Type-only: `openai` is a dev dependency and nothing here exists at run time (the import is erased).
  * The public API (`src/index.ts`) exports none of these types, so its declarations never need `openai`.
@@ -31,6 +32,21 @@ export interface WireValidationError {
   readonly issues: readonly { readonly path: string; readonly keyword: string; readonly message: string }[];
 }
 
+/**
+ * A `<tool_call>` block that produced no call (on the choice): malformed, cut off before its closing
+ * tag, or naming an undeclared tool. Its `raw` text is also in the message's `content`, in place.
+ */
+export interface WireToolCallError {
+  /** `invalid_json`, `empty_payload`, `not_an_object`, `missing_name`, `arguments_not_object` or `unknown_tool`. */
+  readonly kind: string;
+  readonly message: string;
+  readonly raw: string;
+  /** False when the block never got its closing tag (e.g. cut by `max_tokens`). */
+  readonly closed: boolean;
+  /** `unknown_tool`: the name the model called. */
+  readonly name?: string;
+}
+
 /** Something the engine ignored or degraded (on the response object, non-streaming only). */
 export interface WireWarning {
   readonly code: string;
@@ -39,6 +55,7 @@ export interface WireWarning {
 
 interface ChoiceExtensions {
   readonly validation_errors?: readonly WireValidationError[];
+  readonly tool_call_errors?: readonly WireToolCallError[];
 }
 
 // ---- chat completions ----------------------------------------------------------------------------------
