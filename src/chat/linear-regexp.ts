@@ -11,6 +11,7 @@
  * count above 1000, nested counts whose product is too large, Unicode properties RE2 lacks).
  */
 import { RE2JS } from "re2js";
+import { ECMASCRIPT_SPACE_RANGES } from "../grammar/json-schema/regex.js";
 
 /** A valid ECMAScript regex that cannot be matched by the linear-time engine. */
 export class UnsupportedRegexError extends Error {
@@ -39,18 +40,7 @@ const MAX_CODE_POINT = 0x10ffff;
 type Range = readonly [number, number];
 
 /** ECMAScript WhiteSpace and LineTerminator: `\s`. */
-const SPACE: readonly Range[] = [
-  [0x09, 0x0d],
-  [0x20, 0x20],
-  [0xa0, 0xa0],
-  [0x1680, 0x1680],
-  [0x2000, 0x200a],
-  [0x2028, 0x2029],
-  [0x202f, 0x202f],
-  [0x205f, 0x205f],
-  [0x3000, 0x3000],
-  [0xfeff, 0xfeff],
-];
+const SPACE: readonly Range[] = ECMASCRIPT_SPACE_RANGES;
 
 function complement(ranges: readonly Range[]): Range[] {
   const out: Range[] = [];

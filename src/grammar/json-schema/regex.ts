@@ -41,8 +41,8 @@ const WORD = CodePointSet.of([
   [0x5f, 0x5f],
   [0x61, 0x7a],
 ]);
-/** ECMAScript `\s`: WhiteSpace and LineTerminator code points. */
-const SPACE = CodePointSet.of([
+/** ECMAScript `\s`: the WhiteSpace and LineTerminator code points, as inclusive ranges. */
+export const ECMASCRIPT_SPACE_RANGES: readonly (readonly [number, number])[] = [
   [0x09, 0x0d],
   [0x20, 0x20],
   [0xa0, 0xa0],
@@ -53,7 +53,10 @@ const SPACE = CodePointSet.of([
   [0x205f, 0x205f],
   [0x3000, 0x3000],
   [0xfeff, 0xfeff],
-]);
+];
+
+/** ECMAScript `\s` as a set. */
+const SPACE = CodePointSet.of(ECMASCRIPT_SPACE_RANGES);
 /** `.` without the `s` flag: anything but line terminators. */
 const DOT = CodePointSet.fromChars("\n\r\u2028\u2029").complement();
 const SYNTAX_CHARS = "^$\\.*+?()[]{}|/-";
