@@ -27,11 +27,16 @@ export const OPENAI_ERROR_TYPES: ReadonlySet<string> = new Set([
 
 export const ERROR_KEYS = ["message", "type", "param", "code"] as const;
 
-/** Patterns of text a server must never send (stack traces, source positions, paths, JS error texts). */
+/**
+ * Patterns of text a server must never send (stack traces, source positions, paths, JS error texts).
+ * Each must run in linear time on a multi-megabyte body: a pattern that may start inside a run of word
+ * characters needs a look-behind anchor (an unanchored `[\w-]+\.ts` is quadratic on 2 MB of letters and
+ * once blocked the fuzzer's own event loop for 10 s).
+ */
 export const LEAK_PATTERNS: readonly { readonly name: string; readonly re: RegExp }[] = [
   { name: "stack frame", re: /\bat (?:async )?(?:[\w$.<>[\]]+ )?\(?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s()]*:\d+:\d+\)?/ },
   { name: "stack frame", re: /\n\s+at [^\n]{1,200}/ },
-  { name: "TypeScript/JavaScript source position", re: /[\w-]+\.(?:[cm]?ts|tsx|[cm]?js):\d+/ },
+  { name: "TypeScript/JavaScript source position", re: /(?<![\w-])[\w-]{1,255}\.(?:[cm]?ts|tsx|[cm]?js):\d+/ },
   { name: "source path", re: /\/src\/[\w.-]+\/[\w./-]*/ },
   { name: "node_modules path", re: /node_modules/ },
   { name: "file URL", re: /file:\/\/\// },

@@ -14,6 +14,14 @@ function parse(c: FuzzCase): unknown {
   }
 }
 
+describe("fuzz leak patterns", () => {
+  it("run in linear time on megabytes of word characters (a quadratic pattern would take hours here)", () => {
+    const body = `${"a".repeat(2 * 1024 * 1024)} then src.ts:12`;
+    expect(findLeaks(body, () => "").join(" ")).toContain("source position");
+    expect(findLeaks("x".repeat(2 * 1024 * 1024), () => "")).toEqual([]);
+  });
+});
+
 describe("fuzz generator", () => {
   it("case N of a seed is always the same request", () => {
     for (const id of [0, 1, 17, 999]) {

@@ -91,6 +91,12 @@ export interface FuzzReport {
     /** The slowest probes: seconds into the run and latency. */
     slowest: { readonly atS: number; readonly ms: number; readonly status?: number }[];
     readonly limitMs: number;
+    /**
+     * The longest the fuzzer's own event loop was blocked (`perf_hooks.monitorEventLoopDelay`), in ms. A probe
+     * only sees a block while it is in flight; this sees every one. For an in-process target (`--mock`,
+     * `--model`) the server shares this loop, so a block here stalls the server too and fails the run.
+     */
+    loopMaxDelayMs?: number;
   };
   rss: {
     readonly source: string;
@@ -183,6 +189,7 @@ export function formatFuzzReport(r: FuzzReport, options: { readonly examples?: n
   lines.push("");
   const h = r.health;
   lines.push(`/health during the run: ${h.probes} probes, p50 ${ms(h.latencyMs.p50)}, p99 ${ms(h.latencyMs.p99)}, max ${ms(h.latencyMs.max)} (limit ${h.limitMs} ms), ${h.failures} failed`);
+  if (h.loopMaxDelayMs !== undefined) lines.push(`event loop (this process${r.target.mode === "external" ? "" : ", the server's too"}): longest block ${ms(h.loopMaxDelayMs)}`);
   if (h.slowest.length > 0 && h.latencyMs.max >= 100) lines.push(`  slowest: ${h.slowest.slice(0, 5).map((s) => `${ms(s.ms)} at ${s.atS.toFixed(1)} s`).join(", ")}`);
   const rss = r.rss;
   lines.push(

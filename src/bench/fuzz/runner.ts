@@ -3,6 +3,7 @@
  * generated cases in flight until `requests` were sent or the duration cap passed, probing `/health`
  * every 250 ms meanwhile; then wait for the server to go idle and sample its RSS again.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import http from "node:http";
 import https from "node:https";
 import { assertLoopbackTarget } from "../loopback.js";
@@ -210,7 +211,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (v !== undefined && (report.rss.peakBytes === undefined || v > report.rss.peakBytes)) report.rss.peakBytes = v;
     };
 
-    // ---- health probe ----
+    // ---- health probe, and the loop's own delay ----
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     const t0 = performance.now();
     let running = true;
     const healthMs: number[] = [];
@@ -357,6 +360,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       await sleep(100);
     }
     running = false;
+    loopDelay.disable();
+    report.health.loopMaxDelayMs = Math.round(loopDelay.max / 1e6);
     await healthLoop;
     const before5xx = count5xx(firstMetrics);
     const after5xx = count5xx(lastMetrics);
@@ -379,6 +384,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (f.leak.count > 0) failures.push(`${f.leak.count} leaks`);
     if (f["over-limit"].count > 0) failures.push(`${f["over-limit"].count} requests past the ${limitMs} ms limit`);
     if (f.transport.count > 0) failures.push(`${f.transport.count} requests unanswered (connection errors)`);
+    const inProcess = (options.mode ?? "external") !== "external";
+    if (inProcess && (report.health.loopMaxDelayMs ?? 0) >= healthLimitMs) failures.push(`the event loop (shared with the in-process server) was blocked for ${report.health.loopMaxDelayMs} ms, over ${healthLimitMs} ms`);
     if (report.health.failures > 0) failures.push(`${report.health.failures} /health probes failed or slower than ${healthLimitMs} ms (max ${Math.round(report.health.latencyMs.max)} ms)`);
     if (report.settle.checked && !report.settle.settled) failures.push("the server was not idle after the run (requests or sequences still held)");
     report.pass = failures.length === 0;

@@ -127,8 +127,20 @@ function parseMaxBodyKb(value: string): number {
 }
 
 function parseIdList(value: string): number[] {
-  const ids = value.split(",").map((s) => Number(s.trim()));
-  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError("expected case ids, e.g. 17 or 17,42");
+  const ids: number[] = [];
+  for (const part of value.split(",")) {
+    const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
+    if (range !== null) {
+      const from = Number(range[1]);
+      const to = Number(range[2]);
+      if (to < from || to - from > 1_000_000) throw new InvalidArgumentError(`bad case-id range ${part.trim()}`);
+      for (let id = from; id <= to; id++) ids.push(id);
+      continue;
+    }
+    const n = Number(part.trim());
+    if (part.trim() === "" || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected case ids, e.g. 17, 17,42 or 100-200");
+    ids.push(n);
+  }
   return ids;
 }
 
@@ -232,7 +244,7 @@ export function register(program: Command): void {
     .option("--threads <n>", "--model: evaluation threads", parsePositiveInt)
     .option("--gpu <backend>", "--model: auto, cuda, vulkan, metal or off")
     .option("--server-pid <pid>", "--url: read the server's RSS from /proc/<pid>/status (else its /metrics, if it exports process_resident_memory_bytes)", parsePositiveInt)
-    .option("--replay <ids>", "run only these case ids (comma-separated) and print each request and answer")
+    .option("--replay <ids>", "run only these case ids (comma-separated, ranges as 100-200) and print each request and answer")
     .option("--output <file>", "also write the JSON report here")
     .option("--json", "print the JSON report instead of the text")
     .option("--server-log", "print the in-process server's log lines")
