@@ -278,6 +278,10 @@ export class EngineError extends Error {
       | "grammar_violation"
       | "aborted"
       | "disposed"
+      /** A remote backend is down, unreachable or overloaded, and nothing was generated (retry later). */
+      | "backend_unavailable"
+      /** A remote backend failed or broke the protocol while answering. */
+      | "backend_failed"
       | "internal",
     options?: { cause?: unknown },
   ) {

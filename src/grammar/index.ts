@@ -38,4 +38,5 @@ export { JsonSchemaGrammarError, formatPointer, type JsonSchemaGrammarErrorCode 
 export * as gbnf from "./gbnf/index.js";
 export { GbnfBuilder, MAX_INLINE_REPETITION, type GbnfBuilderOptions } from "./gbnf/builder.js";
 export { GbnfRecognizer, RecognizerState, type RecognizerOptions } from "./gbnf/recognizer.js";
+export { prefixGrammarWithTriggers } from "./gbnf/trigger-prefix.js";
 export { parseGbnf, GbnfSyntaxError } from "./gbnf/parse.js";

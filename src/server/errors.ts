@@ -121,6 +121,11 @@ function fromEngine(error: EngineError): ApiError {
       return new ApiError(503, "unavailable_error", "The model is not available.", { code: "model_unavailable" });
     case "internal":
       return new ApiError(500, "server_error", "The engine failed while generating.", { code: "internal_error" });
+    case "backend_unavailable":
+      // No replica could take the request and nothing was generated: safe to retry.
+      return new ApiError(503, "unavailable_error", "No backend is available for this model right now. Retry later.", { code: "backend_unavailable", headers: { "Retry-After": "1" } });
+    case "backend_failed":
+      return new ApiError(502, "server_error", "The model backend failed while answering.", { code: "backend_failed" });
     default:
       error.code satisfies never;
       return new ApiError(500, "server_error", "Internal server error.");

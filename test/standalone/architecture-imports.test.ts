@@ -35,7 +35,7 @@ function sourceFiles(dir: string): string[] {
 function layerOf(file: string): string {
   const parts = path.relative(SRC, file).split(path.sep);
   if (parts.length === 1) return (parts[0] as string).replace(/\.(?:tsx?|js)$/, "");
-  if (parts[0] === "engine" && parts.length > 2 && (parts[1] === "mock" || parts[1] === "llama-cpp")) return `engine/${parts[1]}`;
+  if (parts[0] === "engine" && parts.length > 2 && (parts[1] === "mock" || parts[1] === "llama-cpp" || parts[1] === "remote" || parts[1] === "router")) return `engine/${parts[1]}`;
   return parts[0] as string;
 }
 

@@ -6,3 +6,4 @@ export * from "./compile.js";
 export * from "./parse.js";
 export * from "./recognizer.js";
 export * from "./sample.js";
+export * from "./trigger-prefix.js";

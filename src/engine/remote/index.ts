@@ -1,0 +1,6 @@
+/** Remote engines: the engine port over HTTP to llama.cpp's llama-server or vLLM. */
+export { createRemoteEngine, probeBackendKind, nameFromModelPath, RemoteEngine, REMOTE_ENGINE_DEFAULTS, DEFAULT_END_OF_GENERATION_TEXTS, type RemoteEngineOptions, type LocalModelInfo } from "./engine.js";
+export { BackendHttp, BackendError, BACKEND_HTTP_DEFAULTS, type BackendHttpOptions, type BackendErrorKind } from "./http.js";
+export type { BackendKind, BackendDescription, BackendDialect, BackendLoad } from "./dialect.js";
+export { LLAMA_SERVER_CAPABILITIES, llamaServerCompletionBody } from "./llama-server.js";
+export { VLLM_CAPABILITIES, createVllmDialect, vllmCompletionBody, vllmStructuredOutputs, toolCallStructuralTag } from "./vllm.js";
