@@ -207,7 +207,9 @@ export interface SpawnedServer {
  * is loaded. `cli` is the path of bin/talaria.js.
  */
 export async function spawnServer(cli: string, args: readonly string[], readyTimeoutMs = 300_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [cli, "serve", "--port", "0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  // MALLOC_ARENA_MAX=2 as `talaria serve` sets it for itself (bin/talaria.js); set here, the CLI runs in
+  // this child directly, so `pid` is the server's own.
+  const child = spawn(process.execPath, [cli, "serve", "--port", "0", ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" } });
   const pid = child.pid;
   if (pid === undefined) throw new Error("could not start talaria serve");
   const url = await new Promise<string>((resolve, reject) => {

@@ -4,7 +4,11 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { createLlamaCppEngine, isRemoteModelSource, type LlamaCppEngine, type LlamaCppEngineOptions } from "../engine/llama-cpp/index.js";
+import { createLlamaCppEngine, isRemoteModelSource, readLocalModelInfo, type LlamaCppEngine, type LlamaCppEngineOptions } from "../engine/llama-cpp/index.js";
+import { createRemoteEngine, type RemoteEngine } from "../engine/remote/index.js";
+import { ReplicaPool } from "../engine/router/index.js";
+import type { Engine } from "../engine/types.js";
+import { HERMES_DIALECT } from "../hermes/dialect.js";
 import type { DownloadProgress, GpuOption } from "../engine/llama-cpp/index.js";
 import { parsePositiveInt } from "./option-parsers.js";
 
@@ -82,3 +86,107 @@ export async function loadEngine(flags: ModelFlags, extra: Omit<LlamaCppEngineOp
   }
 }
 
+
+/** Flags of the commands that can run on remote backends instead of an embedded model. */
+export interface BackendFlags {
+  /** Backend server URLs (llama-server or vLLM); several = replicas of one model behind the router. */
+  backend?: string[];
+  /** `auto` (probe), `llama-server` or `vllm`. Default auto. */
+  backendKind?: string;
+  /** API key of the backends (Bearer). Default none. */
+  backendApiKey?: string;
+  /** vLLM: the served model name. Default: the backend's first model. */
+  backendModel?: string;
+  /** A local GGUF of the same model: names, chat templates, vocabulary where the backend exposes less. */
+  modelInfo?: string;
+  /** Backend read timeout in seconds. Default 300. */
+  backendTimeout?: number;
+}
+
+function collectUrls(value: string, previous: string[] = []): string[] {
+  const urls = value.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new InvalidArgumentError(`--backend ${u} is not a URL (e.g. http://127.0.0.1:8080)`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new InvalidArgumentError(`--backend ${u} must be http:// or https://`);
+  }
+  return [...previous, ...urls];
+}
+
+/** Adds `--backend` (repeatable), `--backend-kind`, `--backend-api-key`, `--backend-model`, `--backend-timeout` and `--model-info`. */
+export function addBackendOptions(command: Command): Command {
+  return command
+    .option("--backend <url>", "run on a llama-server or vLLM server instead of an embedded model (repeatable or comma-separated: replicas of one model)", collectUrls)
+    .option("--backend-kind <kind>", "auto (probe the server), llama-server or vllm (default auto)")
+    .option("--backend-api-key <key>", "API key the backends require (default: $TALARIA_BACKEND_API_KEY)")
+    .option("--backend-model <name>", "vLLM: the served model name (default: the server's first model)")
+    .option("--backend-timeout <seconds>", "most seconds a backend may stay silent (default 300)", parsePositiveInt)
+    .option("--model-info <gguf>", "a local GGUF of the backend's model: names, templates and vocabulary the backend does not expose");
+}
+
+function backendKind(value: string | undefined): "auto" | "llama-server" | "vllm" {
+  if (value === undefined || value === "auto") return "auto";
+  if (value === "llama-server" || value === "vllm") return value;
+  throw new InvalidArgumentError(`--backend-kind must be auto, llama-server or vllm (got ${value})`);
+}
+
+/**
+ * The engine of `--backend` URLs: one remote engine (retrying before the first token), or, for
+ * several URLs, a replica pool of them (the pool fails over; each backend retries no more).
+ */
+export async function loadBackendEngine(flags: BackendFlags & { readonly log?: (line: string) => void }): Promise<RemoteEngine | ReplicaPool> {
+  const urls = flags.backend ?? [];
+  if (urls.length === 0) throw new InvalidArgumentError("give --backend <url>");
+  const local = flags.modelInfo === undefined ? undefined : await readLocalModelInfo(flags.modelInfo);
+  const apiKey = flags.backendApiKey ?? process.env.TALARIA_BACKEND_API_KEY;
+  const kind = backendKind(flags.backendKind);
+  const connect = (url: string, retries: number): Promise<RemoteEngine> =>
+    createRemoteEngine({
+      url,
+      kind,
+      markerTexts: HERMES_DIALECT.markers,
+      retries,
+      ...(apiKey === undefined || apiKey === "" ? {} : { apiKey }),
+      ...(flags.backendModel === undefined ? {} : { modelName: flags.backendModel }),
+      ...(flags.backendTimeout === undefined ? {} : { readTimeoutMs: flags.backendTimeout * 1000 }),
+      ...(local === undefined ? {} : { local }),
+    });
+  if (urls.length === 1) return connect(urls[0] as string, 2);
+  const engines = await Promise.all(urls.map((u) => connect(u, 0)));
+  const first = engines[0] as RemoteEngine;
+  for (const e of engines.slice(1)) {
+    if (e.description.modelId !== first.description.modelId && e.info.name !== first.info.name) {
+      await Promise.allSettled(engines.map((x) => x.dispose()));
+      throw new InvalidArgumentError(`--backend ${e.url} serves ${e.description.modelId}, ${first.url} serves ${first.description.modelId}: replicas must serve the same model`);
+    }
+  }
+  return new ReplicaPool(
+    engines.map((e) => ({ name: e.url, engine: e, healthy: (signal) => e.healthy(signal), load: (signal) => e.load(signal) })),
+    { ...(flags.log === undefined ? {} : { log: flags.log }) },
+  );
+}
+
+/** The engine of a command: `--backend` servers when given, else the embedded `--model`. */
+export async function loadAnyEngine(flags: Partial<ModelFlags> & BackendFlags & { readonly log?: (line: string) => void }, extra: Omit<LlamaCppEngineOptions, "model"> = {}): Promise<Engine> {
+  const remote = (flags.backend ?? []).length > 0;
+  if (remote && flags.model !== undefined) throw new InvalidArgumentError("give --model (an embedded model) or --backend (servers), not both");
+  if (remote) return loadBackendEngine(flags);
+  if (flags.model === undefined) throw new InvalidArgumentError("give --model <gguf> or --backend <url>");
+  return loadEngine({ ...flags, model: flags.model }, extra);
+}
+
+/** The backend flags of a command's options (commander leaves unset ones undefined). */
+export function backendFlagsOf(o: Readonly<BackendFlags>): BackendFlags {
+  return {
+    ...(o.backend === undefined ? {} : { backend: [...o.backend] }),
+    ...(o.backendKind === undefined ? {} : { backendKind: o.backendKind }),
+    ...(o.backendApiKey === undefined ? {} : { backendApiKey: o.backendApiKey }),
+    ...(o.backendModel === undefined ? {} : { backendModel: o.backendModel }),
+    ...(o.backendTimeout === undefined ? {} : { backendTimeout: o.backendTimeout }),
+    ...(o.modelInfo === undefined ? {} : { modelInfo: o.modelInfo }),
+  };
+}

@@ -11,9 +11,9 @@ import { isAuthorized } from "./auth.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./body.js";
 import { browserGuard } from "./browser-guard.js";
 import { AdmissionQueue } from "./queue.js";
-import { ServerMetrics } from "./metrics.js";
+import { ServerMetrics, type BackendMetricsSample } from "./metrics.js";
 import { mountWebUi, type WebUiOptions } from "./static.js";
-import { DEFAULT_MAX_TOKENS, resolveMaxTokensPolicy, type RouteContext, type ServerBackend } from "./routes/context.js";
+import { DEFAULT_MAX_TOKENS, resolveMaxTokensPolicy, type RouteContext, type ServedModel, type ServerBackend } from "./routes/context.js";
 import { mountModelRoutes } from "./routes/models.js";
 import { mountTokenizeRoutes } from "./routes/tokenize.js";
 import { mountChatRoutes } from "./routes/chat.js";
@@ -23,11 +23,27 @@ export type { ServerBackend } from "./routes/context.js";
 
 export { DEFAULT_MAX_TOKENS };
 
+/** One more model to serve besides the main one (`talaria serve --config`: models → backend pools). */
+export interface ExtraServedModel {
+  readonly id: string;
+  readonly backend: ServerBackend | Promise<ServerBackend>;
+  /** Requests generating at once for this model. Default 1. */
+  readonly parallel?: number;
+  /** Requests that may wait for it before 429. Default: the server's `maxQueue`. */
+  readonly maxQueue?: number;
+}
+
 export interface TalariaAppOptions {
   /** The backend, or a promise of it while the model loads (`/health` answers 503 until it resolves). */
   readonly backend: ServerBackend | Promise<ServerBackend>;
-  /** The model id reported by `/v1/models` and in responses. Requests may name any model; this one answers. */
+  /**
+   * The model id reported by `/v1/models` and in responses. With no other models, requests may name
+   * any model and this one answers; with {@link TalariaAppOptions.models}, a request's `model` picks one
+   * (unknown → 404 `model_not_found`; none → this one).
+   */
   readonly modelId: string;
+  /** More models, each with its own backend and queue. Default none. */
+  readonly models?: readonly ExtraServedModel[];
   /** Require `Authorization: Bearer <apiKey>` on every route except `/health`. Default: no auth. */
   readonly apiKey?: string;
   /**
@@ -74,6 +90,33 @@ export interface TalariaApp {
   backend(): ServerBackend | undefined;
 }
 
+/** A served model: its load state (`/health` is 503 while loading or after a failed load) and its queue. */
+function servedModel(id: string, backend: ServerBackend | Promise<ServerBackend>, queue: AdmissionQueue): ServedModel & { readonly failed: () => boolean } {
+  let state: LoadState = { kind: "loading" };
+  Promise.resolve(backend).then(
+    (b) => {
+      state = { kind: "ready", backend: b };
+    },
+    (error: unknown) => {
+      // Reported by whoever provided the backend (the CLI prints one line); here /health turns 503.
+      state = { kind: "failed", message: error instanceof Error ? error.message : String(error) };
+    },
+  );
+  return {
+    id,
+    queue,
+    backend: () => (state.kind === "ready" ? state.backend : undefined),
+    failed: () => state.kind === "failed",
+    requireBackend: () => {
+      if (state.kind === "ready") return state.backend;
+      throw new ApiError(503, "unavailable_error", state.kind === "loading" ? "Loading model" : "The model failed to load.", {
+        code: "model_unavailable",
+        headers: { "Retry-After": "5" },
+      });
+    },
+  };
+}
+
 type LoadState =
   | { readonly kind: "loading" }
   | { readonly kind: "ready"; readonly backend: ServerBackend }
@@ -102,35 +145,45 @@ function methodGuard(methods: readonly ("GET" | "POST")[]): MiddlewareHandler {
 
 export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const queue = new AdmissionQueue({ capacity: options.parallel ?? 1, maxQueue: options.maxQueue ?? 64 });
-  let state: LoadState = { kind: "loading" };
-  Promise.resolve(options.backend).then(
-    (backend) => {
-      state = { kind: "ready", backend };
-    },
-    (error: unknown) => {
-      // Reported by whoever provided the backend (the CLI prints one line); here /health turns 503.
-      state = { kind: "failed", message: error instanceof Error ? error.message : String(error) };
-    },
-  );
+  const maxQueue = options.maxQueue ?? 64;
+  const served: (ServedModel & { readonly failed: () => boolean })[] = [
+    { id: options.modelId, backend: options.backend, parallel: options.parallel ?? 1, maxQueue },
+    ...(options.models ?? []).map((m) => ({ id: m.id, backend: m.backend, parallel: m.parallel ?? 1, maxQueue: m.maxQueue ?? maxQueue })),
+  ].map((m) => servedModel(m.id, m.backend, new AdmissionQueue({ capacity: m.parallel, maxQueue: m.maxQueue })));
+  const ids = new Set<string>();
+  for (const m of served) {
+    if (ids.has(m.id)) throw new RangeError(`model id ${JSON.stringify(m.id)} is served twice`);
+    ids.add(m.id);
+  }
+  const main = served[0] as ServedModel & { readonly failed: () => boolean };
+  const queue = main.queue;
   const metrics = new ServerMetrics({
-    running: () => queue.running,
-    waiting: () => queue.waiting,
+    running: () => served.reduce((n, m) => n + m.queue.running, 0),
+    waiting: () => served.reduce((n, m) => n + m.queue.waiting, 0),
     sequences: () => {
-      if (state.kind !== "ready") return undefined;
-      const s = state.backend.engine.stats();
-      return { busy: s.sequencesBusy, total: s.sequencesTotal };
+      const ready = served.flatMap((m) => {
+        const b = m.backend();
+        return b === undefined ? [] : [b.engine.stats()];
+      });
+      if (ready.length === 0) return undefined;
+      return { busy: ready.reduce((n, s) => n + s.sequencesBusy, 0), total: ready.reduce((n, s) => n + s.sequencesTotal, 0) };
     },
+    backends: () => served.flatMap((m) => {
+      // A replica pool (src/engine/router/) reports its backends; other engines have none.
+      const engine = m.backend()?.engine as { replicas?: () => readonly Omit<BackendMetricsSample, "model">[] } | undefined;
+      return typeof engine?.replicas === "function" ? engine.replicas().map((r) => ({ model: m.id, ...r })) : [];
+    }),
   });
-
-  const requireBackend = (): ServerBackend => {
-    if (state.kind === "ready") return state.backend;
-    throw new ApiError(503, "unavailable_error", state.kind === "loading" ? "Loading model" : "The model failed to load.", {
-      code: "model_unavailable",
-      headers: { "Retry-After": "5" },
+  const model = (name: string | null | undefined): ServedModel => {
+    if (served.length === 1) return main;
+    if (name === null || name === undefined || name === "") return main;
+    const found = served.find((m) => m.id === name);
+    if (found !== undefined) return found;
+    throw new ApiError(404, "invalid_request_error", `The model '${name}' does not exist; this server serves ${served.map((m) => `'${m.id}'`).join(", ")}.`, {
+      param: "model",
+      code: "model_not_found",
     });
   };
-
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -177,7 +230,8 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     });
   }
   app.get("/health", (c) => {
-    requireBackend(); // 503 while loading or after a failed load (llama.cpp's behaviour)
+    // 503 while loading or after a failed load (llama.cpp's behaviour); with several models, each must be ready.
+    for (const m of served) m.requireBackend();
     return c.json({ status: "ok" });
   });
 
@@ -187,9 +241,8 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   });
 
   const context: RouteContext = {
-    modelId: options.modelId,
-    requireBackend,
-    queue,
+    models: served,
+    model,
     metrics,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -208,5 +261,5 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     app.all(path, methodGuard(["POST"]));
   }
 
-  return { app, metrics, queue, backend: () => (state.kind === "ready" ? state.backend : undefined) };
+  return { app, metrics, queue, backend: () => main.backend() };
 }

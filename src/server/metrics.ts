@@ -10,6 +10,27 @@ export interface MetricsSources {
   readonly waiting: () => number;
   /** Engine sequences in use / total; undefined while the model loads. */
   readonly sequences: () => { readonly busy: number; readonly total: number } | undefined;
+  /** Per-backend counters of routed models (`talaria serve --backend`); default none. */
+  readonly backends?: () => readonly BackendMetricsSample[];
+}
+
+/** One backend replica's counters, as a replica pool reports them (`src/engine/router/`). */
+export interface BackendMetricsSample {
+  /** The served model id. */
+  readonly model: string;
+  /** The backend (its URL). */
+  readonly name: string;
+  readonly healthy: boolean;
+  readonly outstanding: number;
+  readonly backendRunning?: number;
+  readonly backendWaiting?: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly ejections: number;
+  readonly failovers: number;
+  readonly affinityHits: number;
+  readonly durationSecondsSum: number;
+  readonly durationCount: number;
 }
 
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640];
@@ -62,6 +83,33 @@ export class ServerMetrics {
         this.set(sources.sequences()?.total ?? 0);
       },
     });
+    const backendGauge = (name: string, help: string, value: (b: BackendMetricsSample) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ["model", "backend"],
+        registers,
+        collect() {
+          this.reset();
+          for (const b of sources.backends?.() ?? []) {
+            const v = value(b);
+            if (v !== undefined) this.set({ model: b.model, backend: b.name }, v);
+          }
+        },
+      });
+    };
+    backendGauge("talaria:backend_healthy", "1 when the backend passes its health checks (0: ejected).", (b) => (b.healthy ? 1 : 0));
+    backendGauge("talaria:backend_requests_outstanding", "Requests the router has in flight at the backend.", (b) => b.outstanding);
+    backendGauge("talaria:backend_num_requests_running", "Requests the backend says it runs (its own metrics).", (b) => b.backendRunning);
+    backendGauge("talaria:backend_num_requests_waiting", "Requests the backend says are waiting (its own metrics).", (b) => b.backendWaiting);
+    // Monotonic counts kept by the router, exported as gauges of totals (prom-client counters cannot be set).
+    backendGauge("talaria:backend_requests_total", "Requests routed to the backend.", (b) => b.requests);
+    backendGauge("talaria:backend_errors_total", "Requests that failed at the backend.", (b) => b.errors);
+    backendGauge("talaria:backend_ejections_total", "Times the backend was ejected (failed health checks or a failed request).", (b) => b.ejections);
+    backendGauge("talaria:backend_failovers_total", "Requests sent to the backend after another one failed before the first token.", (b) => b.failovers);
+    backendGauge("talaria:backend_prefix_affinity_hits_total", "Requests routed to the backend because it had seen their prefix.", (b) => b.affinityHits);
+    backendGauge("talaria:backend_request_duration_seconds_sum", "Total seconds of requests at the backend.", (b) => b.durationSecondsSum);
+    backendGauge("talaria:backend_request_duration_seconds_count", "Requests timed at the backend.", (b) => b.durationCount);
     this.promptTokens = new Counter({ name: "talaria:prompt_tokens_total", help: "Prompt tokens processed.", registers });
     this.cachedPromptTokens = new Counter({
       name: "talaria:prompt_tokens_cached_total",

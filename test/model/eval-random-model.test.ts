@@ -59,7 +59,7 @@ beforeAll(async () => {
   await runEvalCommand(
     { model: modelPath, suite: "all", tasks: TASKS, limit: LIMIT, output: outDir, parallel: 2, dataDir, generate: true, batch: 16, maxTokens: 64, threads: THREADS, progress: false },
     {
-      createEngine: (o) => createLlamaCppEngine({ model: o.model, sequences: o.sequences, threads: THREADS, gpu: "auto" }),
+      createEngine: (o) => createLlamaCppEngine({ model: o.model ?? modelPath, sequences: o.sequences, threads: THREADS, gpu: "auto" }),
       stdout: (t) => {
         stdout += t;
       },

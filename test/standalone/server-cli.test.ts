@@ -36,17 +36,19 @@ describe("talaria serve (no model needed)", () => {
     const serve = program.commands.find((c) => c.name() === "serve");
     expect(serve).toBeDefined();
     const defaults = Object.fromEntries(serve!.options.map((o) => [o.long, o.defaultValue as unknown]));
+    // --model and --parallel default in runServe (DEFAULT_SERVE_MODEL, 1), since --backend / --config replace them.
+    expect(serve!.options.find((o) => o.long === "--model")?.description).toContain(DEFAULT_SERVE_MODEL);
     expect(defaults).toMatchObject({
-      "--model": DEFAULT_SERVE_MODEL,
       "--host": "127.0.0.1",
       "--port": 8080,
-      "--parallel": 1,
       "--max-queue": 64,
       "--timeout": 600,
       "--profile": "auto",
       "--style": "card",
     });
-    for (const flag of ["--context-size", "--threads", "--api-key", "--cors-origin", "--model-id", "--allowed-hosts"]) expect(Object.keys(defaults)).toContain(flag);
+    for (const flag of ["--context-size", "--threads", "--api-key", "--cors-origin", "--model-id", "--allowed-hosts", "--parallel", "--backend", "--backend-kind", "--backend-api-key", "--config", "--model-info"]) {
+      expect(Object.keys(defaults)).toContain(flag);
+    }
     expect(DEFAULT_SERVE_MODEL).toBe("hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M");
   });
 

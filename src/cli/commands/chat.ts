@@ -11,7 +11,7 @@ import { createHermesChat, resolveHermesChatSetup, type TemplateChoice } from ".
 import type { ChatService } from "../../chat/service.js";
 import type { ChatMessage, ToolDefinition } from "../../chat/types.js";
 import { readToolsFile } from "./hermes-io.js";
-import { loadEngine } from "../engine-loader.js";
+import { addBackendOptions, backendFlagsOf, loadAnyEngine, type BackendFlags } from "../engine-loader.js";
 import { parseNumber, parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 
 export interface ChatOutput {
@@ -175,8 +175,8 @@ export class ChatSession {
   }
 }
 
-interface ChatCommandOptions {
-  readonly model: string;
+interface ChatCommandOptions extends Readonly<BackendFlags> {
+  readonly model?: string;
   readonly system?: string;
   readonly tools?: string;
   readonly style: string;
@@ -191,10 +191,10 @@ interface ChatCommandOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("chat")
     .description("Chat with a Hermes model in the terminal (streaming; /reset, /system TEXT, /tool RESULT, /exit; Ctrl-C stops a reply).")
-    .requiredOption("--model <gguf>", "GGUF file or hf: URI")
+    .option("--model <gguf>", "GGUF file or hf: URI (or --backend <url>)")
     .option("--system <text>", "system prompt")
     .option("--tools <file>", "tools the model may call (JSON array of OpenAI tools)")
     .option("--style <style>", "function-calling prompt style: card or template", "card")
@@ -205,7 +205,8 @@ export function register(program: Command): void {
     .option("--temperature <t>", "sampling temperature (0 = greedy)", parseNumber)
     .option("--seed <n>", "sampling seed", parseNumber)
     .option("--threads <n>", "CPU threads", parsePositiveInt)
-    .option("--context-size <n>", "context size in tokens", parsePositiveInt)
+    .option("--context-size <n>", "context size in tokens", parsePositiveInt);
+  addBackendOptions(command)
     .action(async (options: ChatCommandOptions) => {
       await runChat(options, { output: process.stdout, notes: process.stderr, input: process.stdin });
     });
@@ -217,8 +218,9 @@ export async function runChat(
 ): Promise<void> {
   if (options.style !== "card" && options.style !== "template") throw new Error(`--style must be card or template, got ${options.style}`);
   const tools = options.tools === undefined ? [] : await readToolsFile(options.tools);
-  const engine = await loadEngine({
-    model: options.model,
+  const engine = await loadAnyEngine({
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...backendFlagsOf(options),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
   });

@@ -3,6 +3,7 @@
  * scored as the old lm-evaluation-harness did), and run the function-calling / JSON-mode evals.
  * See docs/eval.md.
  */
+import { addBackendOptions, backendFlagsOf, type BackendFlags } from "../engine-loader.js";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -25,7 +26,10 @@ export const EVAL_SUITES = ["gpt4all", "agieval", "bigbench", "truthfulqa", "all
 export type EvalSuiteOption = (typeof EVAL_SUITES)[number];
 
 export interface EvalCommandOptions {
-  readonly model: string;
+  /** The embedded GGUF; or `backend` servers instead. */
+  readonly model?: string;
+  /** `--backend` servers (llama-server or vLLM) and their settings, instead of `model`. */
+  readonly backendFlags?: BackendFlags;
   /** Default `all` (the four benchmark suites). */
   readonly suite: EvalSuiteOption;
   readonly tasks?: readonly string[];
@@ -51,7 +55,8 @@ export interface EvalCommandOptions {
 }
 
 export interface EngineFactoryOptions {
-  readonly model: string;
+  readonly model?: string;
+  readonly backendFlags?: BackendFlags;
   readonly sequences: number;
   readonly threads?: number;
   readonly contextSize?: number;
@@ -254,7 +259,8 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
 
 function engineOptions(o: EvalCommandOptions): EngineFactoryOptions {
   return {
-    model: o.model,
+    ...(o.model === undefined ? {} : { model: o.model }),
+    ...(o.backendFlags === undefined ? {} : { backendFlags: o.backendFlags }),
     sequences: o.parallel,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.contextSize !== undefined ? { contextSize: o.contextSize } : {}),
@@ -269,10 +275,10 @@ const positiveInt = (name: string) => (value: string): number => {
 };
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("eval")
     .description("Reproduce the model cards' benchmark tables (GPT4All, AGIEval, BigBench, TruthfulQA) or run the function-calling / JSON-mode evals")
-    .requiredOption("-m, --model <path>", "GGUF model (path, hf: URI or URL)")
+    .option("-m, --model <path>", "GGUF model (path, hf: URI or URL), or --backend <url>")
     .addOption(new Option("-s, --suite <suite>", "suite to run").choices([...EVAL_SUITES]).default("all"))
     .option("-t, --tasks <list>", "comma-separated task names within the suite (e.g. arc_easy,boolq)")
     .option("-l, --limit <n>", "first N documents of each task (BigBench: after de-duplication) or first N cases", positiveInt("--limit"))
@@ -287,11 +293,13 @@ export function register(program: Command): void {
     .option("--threads <n>", "llama.cpp threads (default: available CPUs, at most 8)", positiveInt("--threads"))
     .option("--context-size <n>", "tokens per sequence (default: min(training context, 4096))", positiveInt("--context-size"))
     .addOption(new Option("--gpu <backend>", "GPU backend").choices(["auto", "off", "cuda", "vulkan", "metal"]).default("auto"))
-    .option("--no-progress", "hide the progress bar")
+    .option("--no-progress", "hide the progress bar");
+  addBackendOptions(command)
     .action(async (raw: Record<string, unknown>) => {
       const gpu = raw.gpu === "off" ? false : (raw.gpu as EvalCommandOptions["gpu"]);
       const options: EvalCommandOptions = {
-        model: raw.model as string,
+        ...(typeof raw.model === "string" ? { model: raw.model } : {}),
+        backendFlags: backendFlagsOf(raw as BackendFlags),
         suite: raw.suite as EvalSuiteOption,
         parallel: raw.parallel as number,
         generate: raw.generate as boolean,
@@ -314,10 +322,11 @@ export function register(program: Command): void {
       try {
         await runEvalCommand(options, {
           createEngine: async (o) => {
-            const { loadEngine } = await import("../engine-loader.js");
-            return loadEngine(
+            const { loadAnyEngine } = await import("../engine-loader.js");
+            return loadAnyEngine(
               {
-                model: o.model,
+                ...(o.model === undefined ? {} : { model: o.model }),
+                ...(o.backendFlags ?? {}),
                 sequences: o.sequences,
                 ...(o.threads !== undefined ? { threads: o.threads } : {}),
                 ...(o.contextSize !== undefined ? { contextSize: o.contextSize } : {}),

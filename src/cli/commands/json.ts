@@ -9,12 +9,12 @@ import { generateJson } from "../../agent/index.js";
 import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
 import { chooseProfile, readJsonFile } from "./hermes-io.js";
-import { loadEngine } from "../engine-loader.js";
+import { addBackendOptions, backendFlagsOf, loadAnyEngine, type BackendFlags } from "../engine-loader.js";
 import { parseCount, parseNumber, parsePositiveInt } from "../option-parsers.js";
 import { withSigintAbort } from "../sigint.js";
 
-export interface JsonCommandOptions {
-  readonly model: string;
+export interface JsonCommandOptions extends Readonly<BackendFlags> {
+  readonly model?: string;
   readonly schema?: string;
   readonly system?: string;
   readonly profile?: string;
@@ -44,8 +44,9 @@ export async function runJson(query: string, options: JsonCommandOptions, io: Js
   }
   const engine =
     engineOverride ??
-    (await loadEngine({
-      model: options.model,
+    (await loadAnyEngine({
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...backendFlagsOf(options),
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     }));
@@ -82,11 +83,11 @@ export async function runJson(query: string, options: JsonCommandOptions, io: Js
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("json")
     .description("Answer in JSON that is valid against a JSON Schema (Hermes JSON mode + grammar-constrained decoding).")
     .argument("<query>", "what to ask")
-    .requiredOption("--model <gguf>", "GGUF file or hf: URI")
+    .option("--model <gguf>", "GGUF file or hf: URI (or --backend <url>)")
     .option("--schema <file>", "JSON Schema of the answer (default: any JSON object)")
     .option("--system <text>", "an extra system message (after the JSON-mode prompt)")
     .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected)")
@@ -98,7 +99,8 @@ export function register(program: Command): void {
     .option("--seed <n>", "sampling seed", parseNumber)
     .option("--threads <n>", "CPU threads", parsePositiveInt)
     .option("--context-size <n>", "context size in tokens", parsePositiveInt)
-    .option("--compact", "print the JSON on one line")
+    .option("--compact", "print the JSON on one line");
+  addBackendOptions(command)
     .action(async (query: string, options: JsonCommandOptions) => {
       process.exitCode = await withSigintAbort((signal) => runJson(query, options, { stdout: process.stdout, stderr: process.stderr, signal }));
     });

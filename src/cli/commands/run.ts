@@ -9,13 +9,13 @@ import { loadToolsModule, runAgent, type AgentEvent, type AgentTool, type AgentT
 import type { Engine, SamplingOptions } from "../../engine/types.js";
 import { warnProfileOnce } from "../../hermes/index.js";
 import { chooseProfile } from "./hermes-io.js";
-import { loadEngine } from "../engine-loader.js";
+import { addBackendOptions, backendFlagsOf, loadAnyEngine, type BackendFlags } from "../engine-loader.js";
 import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 import { parseNumber } from "../option-parsers.js";
 import { withSigintAbort } from "../sigint.js";
 
-export interface RunCommandOptions {
-  readonly model: string;
+export interface RunCommandOptions extends Readonly<BackendFlags> {
+  readonly model?: string;
   readonly tools: readonly string[];
   readonly system?: string;
   readonly profile?: string;
@@ -90,8 +90,9 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
   for (const file of options.tools) tools.push(...(await loadToolsModule(file)));
   const engine =
     engineOverride ??
-    (await loadEngine({
-      model: options.model,
+    (await loadAnyEngine({
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...backendFlagsOf(options),
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     }));
@@ -155,11 +156,11 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description("Answer a query with an agent loop: the model calls your tools (a .js/.mjs/.ts module) until it answers.")
     .argument("<query>", "what to ask")
-    .requiredOption("--model <gguf>", "GGUF file or hf: URI")
+    .option("--model <gguf>", "GGUF file or hf: URI (or --backend <url>)")
     .requiredOption("--tools <file>", "module exporting tools (.js, .mjs or .ts; repeatable)", collect)
     .option("--system <text>", "system message")
     .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected)")
@@ -174,7 +175,8 @@ export function register(program: Command): void {
     .option("--seed <n>", "sampling seed", parseNumber)
     .option("--threads <n>", "CPU threads", parsePositiveInt)
     .option("--context-size <n>", "context size in tokens", parsePositiveInt)
-    .option("--json", "print the whole run as one JSON document (trace, answer, messages)")
+    .option("--json", "print the whole run as one JSON document (trace, answer, messages)");
+  addBackendOptions(command)
     .action(async (query: string, options: RunCommandOptions) => {
       process.exitCode = await withSigintAbort((signal) => runRun(query, options, { stdout: process.stdout, stderr: process.stderr, signal }));
     });

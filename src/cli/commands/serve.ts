@@ -10,21 +10,24 @@ import { startServer, type RunningServer } from "../../server/server.js";
 import { DEFAULT_MAX_TOKENS, type ServerBackend } from "../../server/app.js";
 import { DEFAULT_GRAMMAR_BUDGET } from "../../grammar/index.js";
 import type { Engine } from "../../engine/types.js";
-import { loadEngine } from "../engine-loader.js";
+import { addBackendOptions, backendFlagsOf, loadBackendEngine, loadEngine, type BackendFlags } from "../engine-loader.js";
+import { readServeConfig, type ServeConfigModel } from "../serve-config.js";
 import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 
 /** Hermes 3 Llama 3.2 3B, Q4_K_M, from NousResearch's GGUF repository (resolved by quantization tag). */
 export const DEFAULT_SERVE_MODEL = "hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M";
 
-export interface ServeFlags {
-  /** Default {@link DEFAULT_SERVE_MODEL}. */
-  model: string;
+export interface ServeFlags extends BackendFlags {
+  /** Default {@link DEFAULT_SERVE_MODEL} (unless `backend` or `config` is given). */
+  model?: string;
+  /** A JSON file of models → embedded GGUFs or backend pools (docs/scale-out.md). Default none. */
+  config?: string;
   /** Default 127.0.0.1. */
   host: string;
   /** Default 8080. */
   port: number;
-  /** Sequences in the one context = requests generating at once. Default 1. */
-  parallel: number;
+  /** Sequences in the one context = requests generating at once. Default 1; with `backend`: the backends' slots. */
+  parallel?: number;
   contextSize?: number;
   threads?: number;
   gpu?: string;
@@ -112,36 +115,60 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   if (flags.style !== "card" && flags.style !== "template") throw new InvalidArgumentError(`--style must be card or template (got ${flags.style})`);
   const style: PromptStyle = flags.style;
   const apiKey = flags.apiKey ?? process.env.TALARIA_API_KEY;
-  const enginePromise = loadEngine({
-    model: flags.model,
-    sequences: flags.parallel,
-    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-    ...(flags.contextSize !== undefined ? { contextSize: flags.contextSize } : {}),
-    ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
-    ...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
-  });
-  const backend = enginePromise.then((engine) => {
-    const profile = flags.profile === "auto" ? "auto" : getProfile(flags.profile).id;
-    const backend = createServeBackend(
-      engine,
-      {
-        profile,
-        style,
-        ...(flags.template === undefined ? {} : { template: flags.template }),
-        ...(flags.grammarMaxKb === undefined ? {} : { constrained: { budget: { maxGrammarBytes: flags.grammarMaxKb * 1024 } } }),
-      },
-      log,
-    );
-    log(`talaria serve: model ready (${flags.model}; ${describeHermesChatSetup(backend.setup)}; ${flags.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
-    return backend;
-  });
-  backend.catch(() => undefined); // reported by the caller through `engine`
+  const chatOptions: HermesChatOptions = {
+    profile: flags.profile === "auto" ? "auto" : getProfile(flags.profile).id,
+    style,
+    ...(flags.template === undefined ? {} : { template: flags.template }),
+    ...(flags.grammarMaxKb === undefined ? {} : { constrained: { budget: { maxGrammarBytes: flags.grammarMaxKb * 1024 } } }),
+  };
+  const remote = (flags.backend ?? []).length > 0;
+  if (remote && flags.config !== undefined) throw new InvalidArgumentError("give --backend or --config, not both");
+  if (remote && flags.model !== undefined) throw new InvalidArgumentError("give --model (an embedded model) or --backend (servers), not both");
+  const id = flags.modelId === undefined ? {} : { id: flags.modelId };
+  const entries: readonly ServeConfigModel[] =
+    flags.config !== undefined
+      ? (await readServeConfig(flags.config)).models
+      : remote
+        ? [{ ...id, backend: backendFlagsOf(flags) }]
+        : [{ ...id, model: flags.model ?? DEFAULT_SERVE_MODEL, ...(flags.parallel === undefined ? {} : { parallel: flags.parallel }), ...(flags.contextSize === undefined ? {} : { contextSize: flags.contextSize }) }];
+  // Remote pools connect before the server listens (their slots size the admission queue); embedded models load after.
+  const loaded = await Promise.all(
+    entries.map(async (entry) => {
+      if (entry.backend !== undefined) {
+        const engine = await loadBackendEngine({ ...entry.backend, log });
+        const id = entry.id ?? defaultModelId(String(engine.info.metadata["talaria.backend.model"] ?? engine.info.name ?? "model"));
+        return { id, parallel: entry.parallel ?? engine.stats().sequencesTotal, engine: Promise.resolve(engine as Engine), label: (entry.backend.backend ?? []).join(", ") };
+      }
+      const model = entry.model as string;
+      const parallel = entry.parallel ?? 1;
+      const engine = loadEngine({
+        model,
+        sequences: parallel,
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        ...(entry.contextSize !== undefined ? { contextSize: entry.contextSize } : {}),
+        ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
+        ...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
+      }) as Promise<Engine>;
+      return { id: entry.id ?? defaultModelId(model), parallel, engine, label: model };
+    }),
+  );
+  const backends = loaded.map((m) =>
+    m.engine.then((engine) => {
+      const backend = createServeBackend(engine, chatOptions, log);
+      log(`talaria serve: model ready: ${m.id} (${m.label}; ${describeHermesChatSetup(backend.setup)}; ${m.parallel} sequence(s) of ${engine.info.contextSize} tokens)`);
+      return backend;
+    }),
+  );
+  for (const b of backends) b.catch(() => undefined); // reported by the caller through `engine`
+  const main = loaded[0] as (typeof loaded)[number];
+  const backend = backends[0] as Promise<ServerBackend>;
   const server = await startServer({
     backend,
-    modelId: flags.modelId ?? defaultModelId(flags.model),
+    modelId: main.id,
+    ...(loaded.length > 1 ? { models: loaded.slice(1).map((m, i) => ({ id: m.id, backend: backends[i + 1] as Promise<ServerBackend>, parallel: m.parallel })) } : {}),
     host: flags.host,
     port: flags.port,
-    parallel: flags.parallel,
+    parallel: main.parallel,
     maxQueue: flags.maxQueue,
     timeoutMs: flags.timeout * 1000,
     ...(flags.maxTokensDefault !== undefined ? { maxTokensDefault: flags.maxTokensDefault === 0 ? Infinity : flags.maxTokensDefault } : {}),
@@ -151,30 +178,32 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
     ...(flags.allowedHosts !== undefined && flags.allowedHosts.length > 0 ? { allowedHosts: flags.allowedHosts } : {}),
     log,
   });
-  log(`talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); loading ${flags.model}…`);
+  log(`talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); ${loaded.map((m) => `${m.id} ← ${m.label}`).join("; ")}`);
   let stopped = false;
+  const ready = Promise.all(backends).then((b) => (b[0] as ServerBackend).engine);
+  ready.catch(() => undefined); // the caller reads it (or stops first)
   return {
     server,
-    engine: backend.then((b) => b.engine),
+    engine: ready,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       await server.close();
-      const engine = await enginePromise.catch(() => undefined);
-      await engine?.dispose();
+      await Promise.all(loaded.map(async (m) => (await m.engine.catch(() => undefined))?.dispose()));
     },
   };
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("serve")
     .description("OpenAI-compatible server: /v1/chat/completions (tools, JSON mode, streaming), /v1/completions, /v1/models, /metrics")
-    .option("--model <path|uri>", "GGUF file, hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant>, or https URL", DEFAULT_SERVE_MODEL)
+    .option("--model <path|uri>", `GGUF file, hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant>, or https URL (default ${DEFAULT_SERVE_MODEL})`)
+    .option("--config <file>", "JSON file of served models: embedded GGUFs and backend pools (docs/scale-out.md)")
     .option("--model-id <id>", "model name reported by /v1/models (default: the file name)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <n>", "port (0 = any free port)", parsePort, 8080)
-    .option("--parallel <n>", "sequences generating at once (continuous batching in one context)", parsePositiveInt, 1)
+    .option("--parallel <n>", "sequences generating at once (continuous batching in one context; default 1, with --backend the backends' slots)", parsePositiveInt)
     .option("--context-size <n>", "context size per sequence (default: min(model training context, 4096))", parsePositiveInt)
     .option("--threads <n>", "evaluation threads (default: available CPUs, at most 8)", parsePositiveInt)
     .option("--gpu <backend>", "auto, cuda, vulkan, metal or off (default auto)")
@@ -193,7 +222,8 @@ export function register(program: Command): void {
     .option("--max-tokens-limit <n>", "largest max_tokens a request may ask for; above it 400 (default: no limit but the context)", parsePositiveInt)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
     .option("--style <style>", "function-calling prompt style: card (model card text) or template (the tool_use chat template)", "card")
-    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice)
+    .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice);
+  addBackendOptions(command)
     .action(async (flags: ServeFlags) => {
       const running = await runServe(flags);
       const shutdown = (): void => {

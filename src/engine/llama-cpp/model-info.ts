@@ -132,3 +132,48 @@ export function buildModelInfo(args: {
     metadata,
   } as ModelInfo;
 }
+
+/**
+ * Model facts from a local GGUF's header alone (no weights loaded): what a remote engine in front of
+ * the same model lacks from its backend (`--model-info`: names for profile detection, chat templates,
+ * vocabulary size). The shape is `engine/remote`'s `LocalModelInfo`.
+ */
+export async function readLocalModelInfo(path: string): Promise<{
+  readonly path: string;
+  readonly architecture: string;
+  readonly name?: string;
+  readonly basename?: string;
+  readonly finetune?: string;
+  readonly sizeLabel?: string;
+  readonly trainContextLength?: number;
+  readonly vocabularySize?: number;
+  readonly fileType?: string;
+  readonly chatTemplates: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}> {
+  const { readGgufFileInfo } = await import("node-llama-cpp");
+  const file = await readGgufFileInfo(path, { readTensorInfo: false });
+  const metadata = flattenMetadata(file.metadata);
+  const str = (key: string): string | undefined => (typeof metadata[key] === "string" ? (metadata[key] as string) : undefined);
+  const architecture = str("general.architecture") ?? "unknown";
+  const tokens = (file.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } }).tokenizer?.ggml?.tokens;
+  const context = metadata[`${architecture}.context_length`];
+  const fileType = fileTypeName(metadata["general.file_type"]);
+  const name = str("general.name");
+  const basename = str("general.basename");
+  const finetune = str("general.finetune");
+  const sizeLabel = str("general.size_label");
+  return {
+    path,
+    architecture,
+    ...(name === undefined ? {} : { name }),
+    ...(basename === undefined ? {} : { basename }),
+    ...(finetune === undefined ? {} : { finetune }),
+    ...(sizeLabel === undefined ? {} : { sizeLabel }),
+    ...(typeof context === "number" ? { trainContextLength: context } : {}),
+    ...(Array.isArray(tokens) ? { vocabularySize: tokens.length } : {}),
+    ...(fileType === undefined ? {} : { fileType }),
+    chatTemplates: chatTemplatesOf(metadata),
+    metadata,
+  };
+}

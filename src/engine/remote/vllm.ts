@@ -19,6 +19,8 @@
  * - `/health`, `/metrics` (`vllm:num_requests_running`, `vllm:num_requests_waiting`).
  */
 import type { GrammarConstraint, ToolCallSyntax } from "../../grammar/constraint.js";
+import { portableGbnf } from "../../grammar/index.js";
+import { LruMap } from "../../util/lru.js";
 import { EngineError, type EngineCapabilities, type TokenId, type TokenLogprob } from "../types.js";
 import { BackendError, type BackendHttp } from "./http.js";
 import { prometheusSum, type BackendDescription, type BackendDialect, type DialectEvent, type DialectGenerateRequest, type DialectToken, type PromptScores } from "./dialect.js";
@@ -75,10 +77,21 @@ export function toolCallStructuralTag(syntax: ToolCallSyntax, tools: readonly { 
   });
 }
 
+/** GBNF as xgrammar reads it (`.` → `[^]`), cached by text. */
+const portable = new LruMap<string, string>({ max: 64 });
+function xgrammarText(gbnf: string): string {
+  let out = portable.get(gbnf);
+  if (out === undefined) {
+    out = portableGbnf(gbnf);
+    portable.set(gbnf, out);
+  }
+  return out;
+}
+
 /** The `structured_outputs` of a constraint; a lazy grammar other than tool calls is refused. */
 export function vllmStructuredOutputs(grammar: GrammarConstraint): Record<string, unknown> {
   const lazy = (grammar.lazyTriggers ?? []).length > 0;
-  if (!lazy) return { grammar: grammar.gbnf };
+  if (!lazy) return { grammar: xgrammarText(grammar.gbnf) };
   const intent = grammar.intent;
   if (intent.type === "tool-calls" && intent.lazy) return { structural_tag: toolCallStructuralTag(intent.syntax, intent.tools) };
   throw new EngineError("the vllm engine supports lazy grammars for tool calls only (a structural tag), not a lazy raw grammar", "unsupported");
@@ -107,6 +120,8 @@ export function vllmCompletionBody(model: string, request: DialectGenerateReques
     // The sampled token's logprob always (it carries the token id on versions without return_token_ids).
     logprobs: request.topLogprobs,
     stop_token_ids: [...new Set([...request.endOfGeneration, ...request.stopTokens])],
+    // vLLM's default, sent explicitly: a stop token's text is left out of `text` (`generate` relies on it).
+    include_stop_str_in_output: false,
   };
   if (s.seed !== undefined) body["seed"] = s.seed;
   if (s.logitBias.size > 0) body["logit_bias"] = Object.fromEntries([...s.logitBias].map(([t, v]) => [String(t), v]));
@@ -187,6 +202,7 @@ export function createVllmDialect(modelName?: string): BackendDialect {
 
     async *generate(http, request, signal): AsyncIterable<DialectEvent> {
       let finish: string | null | undefined;
+      const stops = new Set([...request.endOfGeneration, ...request.stopTokens]);
       for await (const event of http.stream("/v1/completions", vllmCompletionBody(name(), request), signal)) {
         let chunk: CompletionChunk;
         try {
@@ -198,7 +214,16 @@ export function createVllmDialect(modelName?: string): BackendDialect {
         const choice = chunk.choices?.[0];
         if (choice !== undefined) {
           const tokens = tokensOf(choice, request.topLogprobs);
-          if (tokens.length > 0 || (choice.text ?? "") !== "") yield { type: "tokens", tokens, text: choice.text ?? "" };
+          const text = choice.text ?? "";
+          // A chunk may end in the stop token (`--stream-interval`); its text is that of the tokens before
+          // it (include_stop_str_in_output: false), so the stop token goes alone: the engine drops its text.
+          const at = tokens.findIndex((t) => stops.has(t.id));
+          if (at > 0) {
+            yield { type: "tokens", tokens: tokens.slice(0, at), text };
+            yield { type: "tokens", tokens: tokens.slice(at), text: "" };
+          } else if (tokens.length > 0 || text !== "") {
+            yield { type: "tokens", tokens, text };
+          }
           if (choice.finish_reason !== null && choice.finish_reason !== undefined) finish = choice.finish_reason;
         }
         if (chunk.usage !== undefined && chunk.usage !== null) {

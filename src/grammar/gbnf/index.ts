@@ -7,3 +7,4 @@ export * from "./parse.js";
 export * from "./recognizer.js";
 export * from "./sample.js";
 export * from "./trigger-prefix.js";
+export * from "./portable.js";

@@ -26,3 +26,16 @@ describe("prefixGrammarWithTriggers", () => {
     expect(out).toContain("after-trigger-2");
   });
 });
+
+describe("portableGbnf", () => {
+  it("writes llama.cpp's any-character as [^] and accepts the same texts", async () => {
+    const { portableGbnf } = await import("./portable.js");
+    const g = 'root ::= "a" . item\nitem ::= [0-9]\n';
+    const out = portableGbnf(g);
+    expect(out).toContain("[^]");
+    expect(out).not.toMatch(/(^|\s)\.(\s|$)/m);
+    for (const text of ["a!1", "aé9", "a\n0"]) expect(accepts(out, text)).toBe(accepts(g, text));
+    expect(accepts(out, "a1")).toBe(false);
+    expect(portableGbnf('root ::= "x"\n')).toBe('root ::= "x"\n');
+  });
+});

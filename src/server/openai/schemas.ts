@@ -160,6 +160,7 @@ export type CompletionRequestBody = z.infer<typeof completionRequestSchema>;
 /** llama.cpp's `content` or vLLM's `prompt`; special tokens are parsed when `add_special`/`special` is true. */
 export const tokenizeRequestSchema = z
   .object({
+    model: z.string().nullish(),
     content: z.string().optional(),
     prompt: z.string().optional(),
     add_special: z.boolean().nullish(),
@@ -167,9 +168,10 @@ export const tokenizeRequestSchema = z
   })
   .refine((v) => v.content !== undefined || v.prompt !== undefined, { message: "'content' (or 'prompt') is required", path: ["content"] });
 
-export const detokenizeRequestSchema = z.object({ tokens: z.array(z.number().int().min(0)) });
+export const detokenizeRequestSchema = z.object({ model: z.string().nullish(), tokens: z.array(z.number().int().min(0)) });
 
 export const applyTemplateRequestSchema = z.object({
+  model: z.string().nullish(),
   messages: z.array(message).min(1),
   tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),

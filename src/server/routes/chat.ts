@@ -10,15 +10,16 @@ import { forChoice, startGeneration } from "./generation.js";
 export function mountChatRoutes(app: Hono, ctx: RouteContext): void {
   app.post("/v1/chat/completions", async (c) => {
     const arrivedAt = performance.now();
-    const backend = ctx.requireBackend();
     const body = chatCompletionRequestSchema.parse(await readJson(c, ctx));
+    const served = ctx.model(body.model);
+    const backend = served.requireBackend();
     const maxTokens = maxTokensFor(ctx.maxTokens, body.max_completion_tokens ?? body.max_tokens, body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens");
     const request = { ...toChatRequest(body), ...(maxTokens === undefined ? {} : { maxTokens }) };
     checkPromptChars(backend, promptChars(request), "messages");
     const n = body.n ?? 1;
     const prepared = await backend.chat.prepare(request);
-    const generation = await startGeneration(ctx, c, n, arrivedAt);
-    const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: ctx.modelId };
+    const generation = await startGeneration(ctx, served.queue, c, n, arrivedAt);
+    const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: served.id };
     const streams = Array.from({ length: n }, (_, choice) =>
       generation.observe(choice, backend.chat.stream(forChoice(prepared, choice), { signal: generation.signal })),
     );

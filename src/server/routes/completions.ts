@@ -10,8 +10,9 @@ import { forChoice, startGeneration } from "./generation.js";
 export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
   app.post("/v1/completions", async (c) => {
     const arrivedAt = performance.now();
-    const backend = ctx.requireBackend();
     const body = completionRequestSchema.parse(await readJson(c, ctx));
+    const served = ctx.model(body.model);
+    const backend = served.requireBackend();
     const promptValue = body.prompt;
     const prompt = typeof promptValue === "string" ? promptValue : typeof promptValue[0] === "string" ? promptValue[0] : (promptValue as number[]);
     if (typeof prompt === "string") checkPromptChars(backend, prompt.length, "prompt");
@@ -26,8 +27,8 @@ export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
     });
     const echo = body.echo === true ? await backend.engine.detokenize(prepared.promptTokens, { special: true }) : "";
     const n = body.n ?? 1;
-    const generation = await startGeneration(ctx, c, n, arrivedAt);
-    const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: ctx.modelId };
+    const generation = await startGeneration(ctx, served.queue, c, n, arrivedAt);
+    const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: served.id };
     const streams = Array.from({ length: n }, (_, choice) =>
       generation.observe(choice, streamCompletion(backend.engine, forChoice(prepared, choice), { signal: generation.signal })),
     );

@@ -14,14 +14,27 @@ export interface ServerBackend {
   readonly chat: ChatService;
 }
 
-/** The shared state a route module is mounted with. */
-export interface RouteContext {
-  /** The model id reported by `/v1/models` and in responses. */
-  readonly modelId: string;
+/** One model the server answers with: its id, its backend (once loaded) and its own admission queue. */
+export interface ServedModel {
+  /** The id reported by `/v1/models` and in responses. */
+  readonly id: string;
   /** The loaded backend; throws the 503 `ApiError` while the model loads or after a failed load. */
   readonly requireBackend: () => ServerBackend;
-  /** Admission control: sequences generating at once, and the waiting queue. */
+  /** The backend once loaded, else undefined. */
+  readonly backend: () => ServerBackend | undefined;
+  /** Admission control: sequences generating at once, and the waiting queue (429 when full). */
   readonly queue: AdmissionQueue;
+}
+
+/** The shared state a route module is mounted with. */
+export interface RouteContext {
+  /** Every model served, in `/v1/models` order. */
+  readonly models: readonly ServedModel[];
+  /**
+   * The model a request names. With one model served, any name (or none) picks it, as llama.cpp's
+   * server does; with several, an unknown name is a 404 `model_not_found` and no name picks the first.
+   */
+  readonly model: (name: string | null | undefined) => ServedModel;
   readonly metrics: ServerMetrics;
   /** Per-request deadline in ms, queueing included (→ 504). */
   readonly timeoutMs: number;

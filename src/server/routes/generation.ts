@@ -8,7 +8,7 @@ import type { SamplingOptions } from "../../engine/types.js";
 import type { ChatEvent } from "../../chat/types.js";
 import type { CompletionEvent } from "../../chat/completion.js";
 import { ApiError, RequestTimeoutError, toApiError } from "../errors.js";
-import type { AdmissionTicket } from "../queue.js";
+import type { AdmissionQueue, AdmissionTicket } from "../queue.js";
 import { mergeIndexed } from "../merge.js";
 import { openAIStream, sseResponse, type OpenAIStreamEncoder } from "../sse.js";
 import { encodeStreamError } from "../openai/responses.js";
@@ -33,12 +33,12 @@ export interface Generation {
  * Wait for `n` sequences (→ 400 when `n` exceeds them all, 429 when the queue is full, 504 / 499 when
  * the deadline passes / the client leaves while waiting) and return the admitted request.
  */
-export async function startGeneration(ctx: RouteContext, c: Context, n: number, arrivedAt: number): Promise<Generation> {
+export async function startGeneration(ctx: RouteContext, queue: AdmissionQueue, c: Context, n: number, arrivedAt: number): Promise<Generation> {
   const timeout = AbortSignal.timeout(ctx.timeoutMs);
   // Ours: stops every choice of the request when one fails or the response is done with early.
   const own = new AbortController();
   const signal = AbortSignal.any([c.req.raw.signal, timeout, own.signal]);
-  const ticket = await admit(ctx, n, signal, timeout);
+  const ticket = await admit(ctx, queue, n, signal, timeout);
   const abort = (): void => own.abort();
   const release = (): void => {
     abort();
@@ -104,8 +104,7 @@ export async function startGeneration(ctx: RouteContext, c: Context, n: number, 
   };
 }
 
-async function admit(ctx: RouteContext, weight: number, signal: AbortSignal, timeout: AbortSignal): Promise<AdmissionTicket> {
-  const { queue } = ctx;
+async function admit(ctx: RouteContext, queue: AdmissionQueue, weight: number, signal: AbortSignal, timeout: AbortSignal): Promise<AdmissionTicket> {
   if (weight > queue.capacity) {
     throw new ApiError(400, "invalid_request_error", `'n' is ${weight}; this server runs at most ${queue.capacity} sequences at once.`, {
       param: "n",

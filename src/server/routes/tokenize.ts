@@ -13,10 +13,10 @@ import {
 } from "../openai/schemas.js";
 import { checkPromptChars, promptChars, readJson, type RouteContext } from "./context.js";
 
-export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireBackend" | "bodyLimitBytes">): void {
+export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "model" | "bodyLimitBytes">): void {
   app.post("/tokenize", async (c) => {
-    const backend = ctx.requireBackend();
     const body = tokenizeRequestSchema.parse(await readJson(c, ctx));
+    const backend = ctx.model(body.model).requireBackend();
     const text = body.content ?? body.prompt ?? "";
     checkPromptChars(backend, text.length, body.content !== undefined ? "content" : "prompt");
     let tokens = await backend.engine.tokenize(text, { special: true });
@@ -34,10 +34,11 @@ export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireB
   });
 
   app.post("/detokenize", async (c) => {
-    const backend = ctx.requireBackend();
     const body = detokenizeRequestSchema.parse(await readJson(c, ctx));
+    const backend = ctx.model(body.model).requireBackend();
     const vocabularySize = backend.engine.info.vocabularySize;
-    const bad = body.tokens.findIndex((t) => t >= vocabularySize);
+    // A remote backend may not say its vocabulary size (0): it checks the ids itself then.
+    const bad = vocabularySize > 0 ? body.tokens.findIndex((t) => t >= vocabularySize) : -1;
     if (bad >= 0) {
       throw new ApiError(400, "invalid_request_error", `Token id ${body.tokens[bad]} is outside the vocabulary.`, {
         param: `tokens[${bad}]`,
@@ -49,8 +50,8 @@ export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "requireB
   });
 
   app.post("/apply-template", async (c) => {
-    const backend = ctx.requireBackend();
     const body = applyTemplateRequestSchema.parse(await readJson(c, ctx));
+    const backend = ctx.model(body.model).requireBackend();
     const toolChoice = toToolChoice(body.tool_choice);
     const responseFormat = toResponseFormat(body.response_format);
     const request = {
