@@ -22,10 +22,9 @@ export interface ModelFlags {
   modelsDir?: string;
 }
 
-/** Adds `--model`, `--threads`, `--context-size`, `--gpu` and `--models-dir`. */
-export function addModelOptions(command: Command): Command {
-  return command
-    .requiredOption("--model <path|uri>", "GGUF file, hf:<user>/<repo>/<file>.gguf, or https URL")
+/** Adds `--model` (required unless `orBackend`: then `--backend` may replace it), `--threads`, `--context-size`, `--gpu` and `--models-dir`. */
+export function addModelOptions(command: Command, orBackend = false): Command {
+  return (orBackend ? command.option("--model <path|uri>", "GGUF file, hf:<user>/<repo>/<file>.gguf, or https URL (or --backend <url>)") : command.requiredOption("--model <path|uri>", "GGUF file, hf:<user>/<repo>/<file>.gguf, or https URL"))
     .option("--threads <n>", "evaluation threads (default: idle CPUs by load average, 1 to 8)", parsePositiveInt)
     .option("--context-size <n>", "context size in tokens (default: min(model training context, 4096))", parsePositiveInt)
     .option("--gpu <backend>", "auto, cuda, vulkan, metal or off (default auto)")

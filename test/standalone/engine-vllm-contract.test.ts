@@ -254,9 +254,8 @@ describe("vLLM dialect against the documented contract fixture (vLLM cannot run 
     expect(await engine.detokenize(entry("detokenize").request?.["tokens"] as number[])).toBe("Hello, world!");
   });
 
-  // KNOWN GAP (engine.ts, reported): `tokenize(text, { special: false })` sends the text unguarded and vLLM's
-  // tokenizer always matches added tokens, so plain "<tool_call>" becomes the marker. Drop `.fails` once fixed.
-  it.fails("tokenize(text, { special: false }) never yields a marker token", async () => {
+  // vLLM's tokenizer always matches added tokens: plain text reaches it cut at every marker text.
+  it("tokenize(text, { special: false }) never yields a marker token", async () => {
     const { engine } = await setup();
     expect(await engine.tokenize("say <tool_call>", { special: false })).not.toContain(102);
   });

@@ -360,6 +360,24 @@ describe("prompt size is bounded before tokenizing", () => {
   });
 });
 
+describe("detokenize is bounded", () => {
+  it("more than max(65,536, contextSize × 4) ids → 400 naming 'tokens', without calling the detokenizer", async () => {
+    const server = await startMockServer({ engine: { script: () => "ok", contextSize: 512 } });
+    const detokenize = vi.spyOn(server.engine, "detokenize");
+    try {
+      const over = await request(server.url, { path: "/detokenize", headers: JSON_HEADERS, chunks: [JSON.stringify({ tokens: new Array(65_537).fill(97) })] });
+      expect(over.status).toBe(400);
+      expect(errorOf(over)).toMatchObject({ param: "tokens", code: "invalid_value" });
+      expect(detokenize).not.toHaveBeenCalled();
+      const at = await request(server.url, { path: "/detokenize", headers: JSON_HEADERS, chunks: [JSON.stringify({ tokens: new Array(65_536).fill(97) })] });
+      expect(at.status).toBe(200);
+    } finally {
+      detokenize.mockRestore();
+      await server.close();
+    }
+  });
+});
+
 describe("huge and deeply nested inputs are 400s, not 500s", () => {
   it("a user message of 1,000,000 characters that fits the context is answered (no argument-spread overflow)", async () => {
     const logs: string[] = [];

@@ -3,6 +3,8 @@
  * `talaria bench engine` (llama-bench-style engine throughput, grammar, streams, loglik; optionally the
  * same engine through an in-process Talaria server). Each run writes a JSON report and SVG charts.
  */
+import { execFileSync } from "node:child_process";
+import { formatRouterBench, runRouterBench } from "../../bench/router-bench.js";
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { formatSoakReport, runSoak, spawnServer } from "../../bench/soak.js";
@@ -28,7 +30,7 @@ import {
 } from "../../bench/index.js";
 import { startServer } from "../../server/server.js";
 import { createServeBackend } from "./serve.js";
-import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
+import { addBackendOptions, addModelOptions, backendFlagsOf, loadBackendEngine, loadEngine, type BackendFlags, type ModelFlags } from "../engine-loader.js";
 import { parseNumber, parsePositiveInt, parseInteger } from "../option-parsers.js";
 
 /** `1,2,4` → [1, 2, 4] (positive integers). */
@@ -146,7 +148,7 @@ export async function runBenchServeCommand(
   return { report, files };
 }
 
-export interface BenchEngineFlags extends ModelFlags {
+export interface BenchEngineFlags extends ModelFlags, BackendFlags {
   promptLengths: number[];
   genLengths: number[];
   repetitions: number;
@@ -193,10 +195,12 @@ export async function runBenchEngineCommand(
   // The Hermes chat template adds a few dozen tokens around the server prompt.
   const serverNeed = flags.server === true ? flags.serverInputLen + maxGen + 96 : 0;
   const contextSize = flags.contextSize ?? Math.ceil(Math.max(requiredContextSize(benchOptions), serverNeed) / 256) * 256;
-  log(`talaria bench engine: loading ${flags.model} (${sequences} sequence(s) × ${contextSize} tokens)…`);
-  const engine = await loadEngine({ ...flags, sequences, contextSize });
+  log(`talaria bench engine: ${(flags.backend ?? []).length > 0 ? `backend ${(flags.backend ?? []).join(", ")}` : `loading ${flags.model}`} (${sequences} sequence(s) × ${contextSize} tokens)…`);
+  const remote = (flags.backend ?? []).length > 0;
+  if (remote === (flags.model !== undefined)) throw new InvalidArgumentError("give --model <gguf> or --backend <url> (one of them)");
+  const engine = remote ? await loadBackendEngine({ ...backendFlagsOf(flags), log }) : await loadEngine({ ...flags, sequences, contextSize });
   try {
-    const backend = { gpu: engine.gpu === false ? "cpu" : engine.gpu, threads: engine.threads };
+    const backend = "gpu" in engine ? { gpu: engine.gpu === false ? "cpu" : engine.gpu, threads: engine.threads } : { gpu: `remote (${(flags.backend ?? []).join(", ")})`, threads: 0 };
     log(`backend: ${backend.gpu}, ${backend.threads} thread(s)`);
     const report: EngineBenchReport & { server?: ServeBenchReport } = await runEngineBench(engine, benchOptions, backend);
     let server: ServeBenchReport | undefined;
@@ -350,10 +354,45 @@ export function register(program: Command): void {
       }
     });
 
+  bench
+    .command("router")
+    .description("Talaria in front of two real llama-server replicas: decode through the router ÷ direct, two replicas ÷ one, failover with a replica killed")
+    .requiredOption("--model <gguf>", "model both replicas load (e.g. a generated random test model)")
+    .option("--llama-server <path>", "llama-server binary (default: bash scripts/llama-server.sh)")
+    .option("--output-tokens <n>", "tokens per request", parsePositiveInt, 96)
+    .option("--rounds <n>", "interleaved rounds per comparison", parsePositiveInt, 3)
+    .option("--concurrency <n>", "streams at once (aggregate and failover)", parsePositiveInt, 4)
+    .option("--aggregate-seconds <n>", "seconds per aggregate measurement", parsePositiveInt, 20)
+    .option("--threads <n>", "threads per llama-server", parsePositiveInt, 1)
+    .option("--output <file>", "also write the JSON report here")
+    .action(async (flags: { model: string; llamaServer?: string; outputTokens: number; rounds: number; concurrency: number; aggregateSeconds: number; threads: number; output?: string }) => {
+      const sig = onSigint();
+      try {
+        const root = fileURLToPath(new URL("../../../", import.meta.url));
+        const binary = flags.llamaServer ?? execFileSync("bash", [path.join(root, "scripts/llama-server.sh")], { encoding: "utf8" }).trim();
+        const report = await runRouterBench({
+          llamaServer: binary,
+          model: flags.model,
+          cli: path.join(root, "bin/talaria.js"),
+          outputTokens: flags.outputTokens,
+          rounds: flags.rounds,
+          concurrency: flags.concurrency,
+          aggregateSeconds: flags.aggregateSeconds,
+          threads: flags.threads,
+          log: (l) => process.stderr.write(`${l}\n`),
+          signal: sig.signal,
+        });
+        if (flags.output !== undefined) await writeFile(flags.output, `${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`${formatRouterBench(report)}\n`);
+      } finally {
+        sig.dispose();
+      }
+    });
+
   const engine = bench
     .command("engine")
     .description("Engine throughput like llama-bench: prefill (pp) and decode (tg) tok/s, JSON-schema grammar with and without jump-forward, N concurrent streams, loglik req/s");
-  addModelOptions(engine)
+  addBackendOptions(addModelOptions(engine, true))
     .option("-p, --prompt-lengths <list>", "prefill test prompt lengths", parseIntList, [512])
     .option("-n, --gen-lengths <list>", "decode test generation lengths", parseIntList, [128])
     .option("-r, --repetitions <n>", "repetitions per test (mean ± sd)", parsePositiveInt, 5)

@@ -40,6 +40,9 @@ import { createVllmDialect } from "./vllm.js";
 /** Texts that end a turn in the chat formats Talaria knows, tried as end-of-generation tokens. */
 export const DEFAULT_END_OF_GENERATION_TEXTS = ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "</s>", "<|eom_id|>"] as const;
 
+/** Other special-token texts of the model families Talaria serves, resolved (when single tokens) so plain text never becomes them. */
+export const DEFAULT_SPECIAL_TEXTS = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<s>", "<|python_tag|>"] as const;
+
 /** Model facts known locally (e.g. from a GGUF the user names), used where the backend says less. */
 export interface LocalModelInfo {
   readonly path?: string;
@@ -241,7 +244,9 @@ export class RemoteEngine implements Engine {
     this.#ensureLive();
     try {
       if (isPromptText(input)) return await this.#tokenizePieces(this.#pieces(input));
-      return await this.#tokenizePieces([{ text: input, special: options.special ?? false }]);
+      // Plain text is cut at every marker text: a Hugging Face tokenizer (vLLM) matches added tokens even
+      // in text meant as plain.
+      return await this.#tokenizePieces(options.special === true ? [{ text: input, special: true }] : this.#guard.split(input).map((text) => ({ text, special: false })));
     } catch (error) {
       throw toEngineError(error, this.#name);
     }
@@ -529,7 +534,7 @@ export async function createRemoteEngine(options: RemoteEngineOptions, signal?: 
     const dialect = dialectFor(kind, options.modelName);
     const description = await dialect.describe(http, signal);
     const local = options.local ?? {};
-    const candidates = [...(options.markerTexts ?? []), ...DEFAULT_END_OF_GENERATION_TEXTS, ...(description.bosText === undefined ? [] : [description.bosText]), ...(description.eosText === undefined ? [] : [description.eosText])];
+    const candidates = [...(options.markerTexts ?? []), ...DEFAULT_END_OF_GENERATION_TEXTS, ...DEFAULT_SPECIAL_TEXTS, ...(description.bosText === undefined ? [] : [description.bosText]), ...(description.eosText === undefined ? [] : [description.eosText])];
     const markers = await resolveMarkers(http, dialect, candidates, signal);
     const info_ = (text: string | undefined): SpecialTokenInfo | undefined => (text !== undefined && markers[text] !== undefined ? { text, id: markers[text] as TokenId } : undefined);
     const bos = info_(description.bosText);

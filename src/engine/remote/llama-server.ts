@@ -92,9 +92,11 @@ export function llamaServerCompletionBody(request: DialectGenerateRequest): Reco
     // HF semantics (docs/decisions/0013): temperature → top-k → top-p → min-p, penalties first (the
     // penalties sampler always runs before the chain in llama.cpp). Every value explicit, never the
     // server's defaults (top_k 40, top_p 0.95, min_p 0.05, temperature 0.8).
-    samplers: ["temperature", "top_k", "top_p", "min_p"],
+    // Greedy: top-k 1 alone (an O(n) selection). A chain over the whole vocabulary would sort all
+    // 128k candidates every token (2.5 ms against 1 ms per token on the tiny model; docs/performance.md).
+    samplers: s.greedy ? ["top_k"] : ["temperature", "top_k", "top_p", "min_p"],
     temperature: s.greedy ? 0 : s.temperature,
-    top_k: s.topK,
+    top_k: s.greedy ? 1 : s.topK,
     top_p: s.topP,
     min_p: s.minP,
     typical_p: 1,

@@ -156,6 +156,18 @@ export function createVllmDialect(modelName?: string): BackendDialect {
     if (model === undefined) throw new BackendError("vLLM model name unknown: describe() first", "protocol");
     return model;
   };
+  // With return_tokens_as_token_ids, top-logprob alternatives come as "token_id:N": their texts are
+  // looked up once per id (/detokenize) and kept.
+  const pieces = new LruMap<number, string>({ max: 16_384 });
+  const withPieceTexts = async (http: BackendHttp, tokens: DialectToken[], signal?: AbortSignal): Promise<DialectToken[]> => {
+    const missing = [...new Set(tokens.flatMap((t) => (t.top ?? []).map((a) => a.token)).filter((id) => pieces.get(id) === undefined))];
+    const texts = await Promise.all(missing.map((id) => dialect.detokenize(http, [id], signal).catch(() => undefined)));
+    missing.forEach((id, i) => {
+      const text = texts[i];
+      if (text !== undefined) pieces.set(id, text);
+    });
+    return tokens.map((t) => (t.top === undefined ? t : { ...t, top: t.top.map((a) => ({ ...a, text: pieces.get(a.token) ?? a.text })) }));
+  };
   const dialect: BackendDialect = {
     kind: "vllm",
     capabilities: VLLM_CAPABILITIES,
@@ -213,7 +225,7 @@ export function createVllmDialect(modelName?: string): BackendDialect {
         if (chunk.error !== undefined) throw new BackendError(`vLLM failed mid-stream: ${chunk.error.message ?? "unknown error"}`, "broken", undefined, chunk.error.message);
         const choice = chunk.choices?.[0];
         if (choice !== undefined) {
-          const tokens = tokensOf(choice, request.topLogprobs);
+          const tokens = request.topLogprobs > 0 ? await withPieceTexts(http, tokensOf(choice, request.topLogprobs), signal) : tokensOf(choice, request.topLogprobs);
           const text = choice.text ?? "";
           // A chunk may end in the stop token (`--stream-interval`); its text is that of the tokens before
           // it (include_stop_str_in_output: false), so the stop token goes alone: the engine drops its text.

@@ -36,6 +36,11 @@ export function mountTokenizeRoutes(app: Hono, ctx: Pick<RouteContext, "model" |
   app.post("/detokenize", async (c) => {
     const body = detokenizeRequestSchema.parse(await readJson(c, ctx));
     const backend = ctx.model(body.model).requireBackend();
+    // Bounded like prompts: detokenizing runs on the event loop (embedded) or costs a backend round trip.
+    const maxTokens = Math.max(65_536, backend.engine.info.contextSize * 4);
+    if (body.tokens.length > maxTokens) {
+      throw new ApiError(400, "invalid_request_error", `'tokens' has ${body.tokens.length} ids; this server detokenizes at most ${maxTokens} at once.`, { param: "tokens", code: "invalid_value" });
+    }
     const vocabularySize = backend.engine.info.vocabularySize;
     // A remote backend may not say its vocabulary size (0): it checks the ids itself then.
     const bad = vocabularySize > 0 ? body.tokens.findIndex((t) => t >= vocabularySize) : -1;
