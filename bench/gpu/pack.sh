@@ -57,12 +57,12 @@ copy() { # copy repo-relative paths into the staged repo, keeping their layout
 }
 
 if [[ $subset -eq 1 ]]; then
-  copy package.json bin bench/gpu
+  copy package.json bin bench/gpu test/fixtures/vllm
   [[ -d "$repo/dist/bench" ]] && copy dist/bench
 else
   if [[ $build -eq 1 ]]; then (cd "$repo" && npm run build >&2); fi
   [[ -f "$repo/dist/cli/main.js" ]] || { echo "pack.sh: dist/ is missing; run npm run build" >&2; exit 1; }
-  copy package.json package-lock.json bin dist bench/gpu
+  copy package.json package-lock.json bin dist bench/gpu test/fixtures/vllm
   [[ -f "$repo/NOTICE" ]] && copy NOTICE
   cp "$node_bin" "$root/node/bin/node"
   if [[ $node_extras -eq 1 ]]; then

@@ -100,6 +100,8 @@ export interface BackendFlags {
   modelInfo?: string;
   /** Backend read timeout in seconds. Default 300. */
   backendTimeout?: number;
+  /** Requests at once over all backends (split evenly). Default: llama-server's slots, else 64 per backend. */
+  parallel?: number;
 }
 
 function collectUrls(value: string, previous: string[] = []): string[] {
@@ -134,10 +136,10 @@ function backendKind(value: string | undefined): "auto" | "llama-server" | "vllm
 }
 
 /**
- * The engine of `--backend` URLs: one remote engine (retrying before the first token), or, for
- * several URLs, a replica pool of them (the pool fails over; each backend retries no more).
+ * The engine of `--backend` URLs: a replica pool (health checks, per-backend metrics, failover) of one
+ * remote engine per URL; a single backend retries before its first token, replicas leave it to the pool.
  */
-export async function loadBackendEngine(flags: BackendFlags & { readonly log?: (line: string) => void }): Promise<RemoteEngine | ReplicaPool> {
+export async function loadBackendEngine(flags: BackendFlags & { readonly log?: (line: string) => void }): Promise<ReplicaPool> {
   const urls = flags.backend ?? [];
   if (urls.length === 0) throw new InvalidArgumentError("give --backend <url>");
   const local = flags.modelInfo === undefined ? undefined : await readLocalModelInfo(flags.modelInfo);
@@ -153,9 +155,10 @@ export async function loadBackendEngine(flags: BackendFlags & { readonly log?: (
       ...(flags.backendModel === undefined ? {} : { modelName: flags.backendModel }),
       ...(flags.backendTimeout === undefined ? {} : { readTimeoutMs: flags.backendTimeout * 1000 }),
       ...(local === undefined ? {} : { local }),
+      ...(flags.parallel === undefined ? {} : { maxConcurrency: Math.ceil(flags.parallel / urls.length) }),
     });
-  if (urls.length === 1) return connect(urls[0] as string, 2);
-  const engines = await Promise.all(urls.map((u) => connect(u, 0)));
+  // One backend retries (with backoff) before its first token; in a pool of several, the pool fails over instead.
+  const engines = await Promise.all(urls.map((u) => connect(u, urls.length === 1 ? 2 : 0)));
   const first = engines[0] as RemoteEngine;
   for (const e of engines.slice(1)) {
     if (e.description.modelId !== first.description.modelId && e.info.name !== first.info.name) {
@@ -187,5 +190,6 @@ export function backendFlagsOf(o: Readonly<BackendFlags>): BackendFlags {
     ...(o.backendModel === undefined ? {} : { backendModel: o.backendModel }),
     ...(o.backendTimeout === undefined ? {} : { backendTimeout: o.backendTimeout }),
     ...(o.modelInfo === undefined ? {} : { modelInfo: o.modelInfo }),
+    ...(o.parallel === undefined ? {} : { parallel: o.parallel }),
   };
 }

@@ -246,7 +246,10 @@ describe("vLLM dialect against the documented contract fixture (vLLM cannot run 
     expect(engine.info.specialTokens.endOfGeneration).toContain(101);
     expect(engine.info.specialTokens.eot).toEqual({ text: "<|im_end|>", id: 101 });
     for (const s of fake.seen.filter((x) => x.path === "/tokenize" || x.path === "/detokenize")) expect(s.body["model"]).toBe(SERVED);
-    for (const s of fake.seen.filter((x) => x.path === "/tokenize")) expect(s.body["add_special_tokens"]).toBe(false);
+    // Every tokenization of prompt text is without BOS; the one pair with and without it learns the BOS text.
+    const withBos = fake.seen.filter((x) => x.path === "/tokenize" && x.body["add_special_tokens"] !== false);
+    expect(withBos.map((x) => x.body["prompt"])).toEqual(["x"]);
+    expect(engine.info.specialTokens.bos?.text).toBe("<|begin_of_text|>");
     // tokenize / detokenize through the engine, as the fixture documents them
     expect(await engine.tokenize(entry("tokenize").request?.["prompt"] as string, { special: true })).toEqual(PROMPT);
     expect(await engine.tokenize(joinPrompt(special("<|im_start|>"), plain("user <tool_call>")))).not.toContain(102);

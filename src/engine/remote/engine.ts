@@ -184,7 +184,6 @@ class TextOutput {
 
 export class RemoteEngine implements Engine {
   readonly info: ModelInfo;
-  readonly capabilities: EngineCapabilities;
   readonly kind: BackendKind;
   readonly description: BackendDescription;
   readonly #http: BackendHttp;
@@ -212,11 +211,12 @@ export class RemoteEngine implements Engine {
     this.#dialect = dialect;
     this.kind = dialect.kind;
     this.description = description;
-    this.capabilities = dialect.capabilities;
     this.info = info;
     this.#name = `${dialect.kind} at ${http.origin}`;
     this.#markerTexts = Object.keys(info.specialTokens.markers);
-    this.#guard = new PlainTextGuard(this.#markerTexts);
+    // Every marker text, and "<|": no `<|…|>` special token (Llama 3's reserved ones included) can be
+    // matched in plain text, known to Talaria or not.
+    this.#guard = new PlainTextGuard([...this.#markerTexts, "<|"]);
     this.#retries = options.retries ?? REMOTE_ENGINE_DEFAULTS.retries;
     this.#backoffMs = options.retryBackoffMs ?? REMOTE_ENGINE_DEFAULTS.retryBackoffMs;
     this.#vocabularySize = info.vocabularySize > 0 ? info.vocabularySize : Number.MAX_SAFE_INTEGER;
@@ -228,6 +228,11 @@ export class RemoteEngine implements Engine {
       Array.from({ length: Math.max(1, slots) }, (_, i) => i),
       () => [],
     );
+  }
+
+  /** What the backend can do (its dialect's statement, after describing the backend). */
+  get capabilities(): EngineCapabilities {
+    return this.#dialect.capabilities;
   }
 
   /** The backend's base URL. */
@@ -473,6 +478,11 @@ export class RemoteEngine implements Engine {
       yield { type: "finish", reason, ...(stopText === undefined ? {} : { stopText }), usage: usage(generated, cached, promptTokens) };
     } catch (error) {
       this.#errors++;
+      // Nothing generated yet: whatever broke (connection, timeout, a 5xx, an error event), the request can
+      // go to another replica without the client seeing a replay.
+      if (generated === 0 && error instanceof BackendError && (error.kind === "broken" || error.kind === "timeout" || (error.kind === "status" && (error.status ?? 0) >= 500))) {
+        throw new EngineError(`${this.#name} failed before the first token: ${error.message}`, "backend_unavailable", { cause: error });
+      }
       throw toEngineError(error, this.#name);
     } finally {
       this.#inFlight--;

@@ -168,9 +168,13 @@ export function createVllmDialect(modelName?: string): BackendDialect {
     });
     return tokens.map((t) => (t.top === undefined ? t : { ...t, top: t.top.map((a) => ({ ...a, text: pieces.get(a.token) ?? a.text })) }));
   };
+  // vLLM before 0.11 ignores `structured_outputs` silently: grammars are then refused, never run unconstrained.
+  let structured = true;
   const dialect: BackendDialect = {
     kind: "vllm",
-    capabilities: VLLM_CAPABILITIES,
+    get capabilities(): EngineCapabilities {
+      return structured ? VLLM_CAPABILITIES : { ...VLLM_CAPABILITIES, grammar: false, lazyGrammar: false, logprobsWithGrammar: false };
+    },
 
     async describe(http, signal): Promise<BackendDescription> {
       const models = await http.getJson<ModelsAnswer>("/v1/models", signal);
@@ -185,11 +189,21 @@ export function createVllmDialect(modelName?: string): BackendDialect {
       model = chosen.id;
       if (typeof chosen.max_model_len !== "number") throw new BackendError(`${http.origin}/v1/models gives no max_model_len for ${chosen.id}: is this vLLM?`, "protocol");
       const version = await http.getJson<{ version?: string }>("/version", signal).catch(() => ({}) as { version?: string });
+      const v = /^(\d+)\.(\d+)/.exec(version.version ?? "");
+      if (v !== null && (Number(v[1]) === 0 && Number(v[2]) < 11)) structured = false;
+      // vLLM does not say its BOS text: the id /tokenize adds with add_special_tokens, detokenized.
+      const withBos = await http.postJson<{ tokens?: number[] }>("/tokenize", { model: chosen.id, prompt: "x", add_special_tokens: true }, signal).catch(() => undefined);
+      const without = await http.postJson<{ tokens?: number[] }>("/tokenize", { model: chosen.id, prompt: "x", add_special_tokens: false }, signal).catch(() => undefined);
+      let bosText: string | undefined;
+      const a = withBos?.tokens ?? [];
+      const b = without?.tokens ?? [];
+      if (a.length === b.length + 1 && a[0] !== b[0]) bosText = await dialect.detokenize(http, [a[0] as number], signal).catch(() => undefined);
       return {
         kind: "vllm",
         modelId: chosen.id,
         ...(chosen.root === undefined ? {} : { modelPath: chosen.root }),
         contextSize: chosen.max_model_len,
+        ...(bosText === undefined || bosText === "" ? {} : { bosText }),
         ...(version.version === undefined ? {} : { version: `vllm ${version.version}` }),
       };
     },
