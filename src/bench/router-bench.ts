@@ -51,7 +51,14 @@ export interface RouterBenchReport {
   readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
   readonly cpus: number;
   readonly decode: { readonly directTokS: readonly number[]; readonly routerTokS: readonly number[]; readonly ratios: readonly number[]; readonly medianRatio: number };
-  readonly aggregate: { readonly oneReplicaTokS: readonly number[]; readonly twoReplicasTokS: readonly number[]; readonly ratios: readonly number[]; readonly medianRatio: number };
+  readonly aggregate: {
+    readonly oneReplicaTokS: readonly number[];
+    readonly twoReplicasTokS: readonly number[];
+    readonly ratios: readonly number[];
+    readonly medianRatio: number;
+    /** Control: the same streams straight to one replica and to both (round-robin), no Talaria. */
+    readonly direct: { readonly oneReplicaTokS: readonly number[]; readonly twoReplicasTokS: readonly number[]; readonly ratios: readonly number[]; readonly medianRatio: number };
+  };
   readonly failover: { readonly requests: number; readonly completed: number; readonly lost: number; readonly cutMidStream: number; readonly killedAfterMs: number; readonly errors: readonly string[] };
 }
 
@@ -170,13 +177,15 @@ export async function runRouterBench(options: RouterBenchOptions): Promise<Route
     const decodeRatios = directTokS.map((d, i) => (routerTokS[i] as number) / d);
 
     // 2. aggregate: two replicas ÷ one, interleaved
-    const aggregate = async (base: string): Promise<number> => {
+    // Streams are spread round-robin over `bases` (one Talaria, or the replicas themselves for the control).
+    const aggregate = async (...bases: string[]): Promise<number> => {
       const end = performance.now() + aggregateSeconds * 1000;
       let tokens = 0;
       let n = 0;
       const started = performance.now();
       await Promise.all(
-        Array.from({ length: concurrency }, async () => {
+        Array.from({ length: concurrency }, async (_, worker) => {
+          const base = bases[worker % bases.length] as string;
           while (performance.now() < end) {
             const c = await chat(base, 1000 + n++);
             if (c.success) tokens += c.usage?.completionTokens ?? 0;
@@ -187,12 +196,18 @@ export async function runRouterBench(options: RouterBenchOptions): Promise<Route
     };
     const oneTokS: number[] = [];
     const twoTokS: number[] = [];
+    const directOneTokS: number[] = [];
+    const directTwoTokS: number[] = [];
     for (let r = 0; r < rounds; r++) {
       oneTokS.push(await aggregate(one.url));
       twoTokS.push(await aggregate(two.url));
-      log(`  aggregate round ${r + 1}: one replica ${oneTokS[r]?.toFixed(1)} tok/s, two replicas ${twoTokS[r]?.toFixed(1)} tok/s`);
+      // Control: the same load straight to the replicas (what the machine itself allows).
+      directOneTokS.push(await aggregate(A.url));
+      directTwoTokS.push(await aggregate(A.url, B.url));
+      log(`  aggregate round ${r + 1}: through talaria one replica ${oneTokS[r]?.toFixed(1)}, two ${twoTokS[r]?.toFixed(1)} tok/s; direct one ${directOneTokS[r]?.toFixed(1)}, two ${directTwoTokS[r]?.toFixed(1)} tok/s`);
     }
     const aggregateRatios = oneTokS.map((o, i) => (twoTokS[i] as number) / o);
+    const directRatios = directOneTokS.map((o, i) => (directTwoTokS[i] as number) / o);
 
     // 3. failover: kill B mid-run
     log("router bench: failover (replica B killed mid-run)");
@@ -232,7 +247,13 @@ export async function runRouterBench(options: RouterBenchOptions): Promise<Route
       loadAverage: { before, after: os.loadavg() },
       cpus: os.availableParallelism(),
       decode: { directTokS, routerTokS, ratios: decodeRatios, medianRatio: median(decodeRatios) },
-      aggregate: { oneReplicaTokS: oneTokS, twoReplicasTokS: twoTokS, ratios: aggregateRatios, medianRatio: median(aggregateRatios) },
+      aggregate: {
+        oneReplicaTokS: oneTokS,
+        twoReplicasTokS: twoTokS,
+        ratios: aggregateRatios,
+        medianRatio: median(aggregateRatios),
+        direct: { oneReplicaTokS: directOneTokS, twoReplicasTokS: directTwoTokS, ratios: directRatios, medianRatio: median(directRatios) },
+      },
       failover: { requests: failoverRequests, completed, lost, cutMidStream: cut, killedAfterMs: Math.round(killedAt), errors: errors.slice(0, 10) },
     };
   } finally {
@@ -246,7 +267,7 @@ export function formatRouterBench(r: RouterBenchReport): string {
   return [
     `talaria bench router: ${r.model}, ${r.settings.threads} thread(s) per llama-server, ${r.cpus} CPUs, load average ${r.loadAverage.before.map((x) => x.toFixed(2)).join("/")} → ${r.loadAverage.after.map((x) => x.toFixed(2)).join("/")}`,
     `decode through talaria ÷ straight to llama-server: median ${r.decode.medianRatio.toFixed(3)} (rounds ${f(r.decode.ratios)}; direct ${f(r.decode.directTokS)} tok/s)`,
-    `aggregate, two replicas ÷ one (${r.settings.concurrency} streams): median ${r.aggregate.medianRatio.toFixed(3)} (rounds ${f(r.aggregate.ratios)}; one ${f(r.aggregate.oneReplicaTokS)} tok/s)`,
+    `aggregate, two replicas ÷ one (${r.settings.concurrency} streams): through talaria median ${r.aggregate.medianRatio.toFixed(3)} (rounds ${f(r.aggregate.ratios)}; one ${f(r.aggregate.oneReplicaTokS)} tok/s); straight to the replicas median ${r.aggregate.direct.medianRatio.toFixed(3)} (rounds ${f(r.aggregate.direct.ratios)})`,
     `failover: ${r.failover.requests} requests, replica B killed at ${r.failover.killedAfterMs} ms: ${r.failover.completed} completed, ${r.failover.lost} lost, ${r.failover.cutMidStream} cut mid-stream (error event)`,
   ].join("\n");
 }
