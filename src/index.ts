@@ -66,6 +66,24 @@ export {
   type ResolveModelSourceOptions,
 } from "./engine/llama-cpp/index.js";
 
+// Remote engines (llama-server, vLLM) and the replica pool (docs/scale-out.md)
+export {
+  BACKEND_HTTP_DEFAULTS,
+  BackendError,
+  type BackendErrorKind,
+  type BackendKind,
+  createRemoteEngine,
+  createVllmDialect,
+  LLAMA_SERVER_CAPABILITIES,
+  type LocalModelInfo,
+  probeBackendKind,
+  REMOTE_ENGINE_DEFAULTS,
+  RemoteEngine,
+  type RemoteEngineOptions,
+  VLLM_CAPABILITIES,
+} from "./engine/remote/index.js";
+export { POOL_DEFAULTS, type PoolOptions, type Replica, ReplicaPool, type ReplicaStats } from "./engine/router/index.js";
+
 // The mock engine (tests, examples)
 export {
   createMockEngine,

@@ -255,6 +255,27 @@ export interface Engine {
   dispose(): Promise<void>;
 }
 
+/** One backend replica's counters as a routing engine reports them (`src/engine/router/`, `/metrics`). */
+export interface ReplicaCounters {
+  /** The backend (its URL). */
+  readonly name: string;
+  readonly healthy: boolean;
+  /** Requests the router has in flight there. */
+  readonly outstanding: number;
+  /** The backend's own counts, from its last metrics scrape. */
+  readonly backendRunning?: number;
+  readonly backendWaiting?: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly ejections: number;
+  readonly failovers: number;
+  /** Requests routed there by prefix affinity (a prefix match was found). */
+  readonly affinityHits: number;
+  /** Sum and count of request durations (seconds). */
+  readonly durationSecondsSum: number;
+  readonly durationCount: number;
+}
+
 export interface EngineStats {
   readonly sequencesTotal: number;
   readonly sequencesBusy: number;

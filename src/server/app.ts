@@ -11,7 +11,8 @@ import { isAuthorized } from "./auth.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./body.js";
 import { browserGuard } from "./browser-guard.js";
 import { AdmissionQueue } from "./queue.js";
-import { ServerMetrics, type BackendMetricsSample } from "./metrics.js";
+import { ServerMetrics } from "./metrics.js";
+import type { ReplicaCounters } from "../engine/types.js";
 import { mountWebUi, type WebUiOptions } from "./static.js";
 import { DEFAULT_MAX_TOKENS, resolveMaxTokensPolicy, type RouteContext, type ServedModel, type ServerBackend } from "./routes/context.js";
 import { mountModelRoutes } from "./routes/models.js";
@@ -170,7 +171,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     },
     backends: () => served.flatMap((m) => {
       // A replica pool (src/engine/router/) reports its backends; other engines have none.
-      const engine = m.backend()?.engine as { replicas?: () => readonly Omit<BackendMetricsSample, "model">[] } | undefined;
+      const engine = m.backend()?.engine as { replicas?: () => readonly ReplicaCounters[] } | undefined;
       return typeof engine?.replicas === "function" ? engine.replicas().map((r) => ({ model: m.id, ...r })) : [];
     }),
   });

@@ -3,6 +3,7 @@
  * where one exists, with the `talaria:` prefix instead of `vllm:`; docs/server.md lists the mapping.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ReplicaCounters } from "../engine/types.js";
 
 export interface MetricsSources {
   /** Requests holding / waiting for sequences (the admission queue). */
@@ -14,23 +15,10 @@ export interface MetricsSources {
   readonly backends?: () => readonly BackendMetricsSample[];
 }
 
-/** One backend replica's counters, as a replica pool reports them (`src/engine/router/`). */
-export interface BackendMetricsSample {
+/** One backend replica's counters, labelled with the model it serves. */
+export interface BackendMetricsSample extends ReplicaCounters {
   /** The served model id. */
   readonly model: string;
-  /** The backend (its URL). */
-  readonly name: string;
-  readonly healthy: boolean;
-  readonly outstanding: number;
-  readonly backendRunning?: number;
-  readonly backendWaiting?: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly ejections: number;
-  readonly failovers: number;
-  readonly affinityHits: number;
-  readonly durationSecondsSum: number;
-  readonly durationCount: number;
 }
 
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640];

@@ -19,6 +19,8 @@ describe("public API (src/index.ts)", () => {
       "ChatService",
       "createLlamaCppEngine",
       "createMockEngine",
+      "createRemoteEngine",
+      "ReplicaPool",
       "checkCapabilities",
       "EngineError",
       "HERMES_DIALECT",

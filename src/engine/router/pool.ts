@@ -12,7 +12,7 @@
  *   ends with the error (never a replay of what already streamed).
  */
 import { promptToString, isPromptText } from "../../prompt/text.js";
-import { EngineError, type DetokenizeOptions, type Engine, type EngineCapabilities, type EngineStats, type GenerateEvent, type GenerateRequest, type LoglikelihoodRequest, type LoglikelihoodResult, type ModelInfo, type TokenId, type TokenizeOptions } from "../types.js";
+import { EngineError, type ReplicaCounters, type DetokenizeOptions, type Engine, type EngineCapabilities, type EngineStats, type GenerateEvent, type GenerateRequest, type LoglikelihoodRequest, type LoglikelihoodResult, type ModelInfo, type TokenId, type TokenizeOptions } from "../types.js";
 import type { PromptText } from "../../prompt/text.js";
 import { PrefixMemory, prefixHashes } from "./affinity.js";
 
@@ -43,25 +43,8 @@ export interface PoolOptions {
 /** Defaults of {@link PoolOptions}. */
 export const POOL_DEFAULTS = { healthIntervalMs: 2_000, ejectAfter: 2, affinitySlack: 2 } as const;
 
-/** One replica's counters, for `/metrics`. */
-export interface ReplicaStats {
-  readonly name: string;
-  readonly healthy: boolean;
-  /** Requests the router has in flight there. */
-  readonly outstanding: number;
-  /** The backend's own counts, from its last metrics scrape. */
-  readonly backendRunning?: number;
-  readonly backendWaiting?: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly ejections: number;
-  readonly failovers: number;
-  /** Requests routed there by prefix affinity (a prefix match was found). */
-  readonly affinityHits: number;
-  /** Sum and count of request durations (seconds), for an average or a summary metric. */
-  readonly durationSecondsSum: number;
-  readonly durationCount: number;
-}
+/** One replica's counters, for `/metrics` (declared with the port: the server reads them too). */
+export type ReplicaStats = ReplicaCounters;
 
 interface State {
   readonly replica: Replica;
