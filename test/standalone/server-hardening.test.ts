@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { EngineError } from "../../src/engine/types.js";
 import { startMockServer, type MockServer } from "./server-helpers.js";
 
 interface RawResponse {
@@ -356,6 +357,30 @@ describe("prompt size is bounded before tokenizing", () => {
       expect(tokenize).toHaveBeenCalledTimes(1);
     } finally {
       tokenize.mockRestore();
+    }
+  });
+});
+
+describe("an engine failing mid-stream", () => {
+  it("ends the SSE stream with an OpenAI-shaped error event (not a silent close)", async () => {
+    const server = await startMockServer({ engine: { script: () => "a long enough reply to stream in pieces" } });
+    const generate = server.engine.generate.bind(server.engine);
+    server.engine.generate = async function* (request) {
+      let n = 0;
+      for await (const event of generate(request)) {
+        if (event.type === "text-delta" && ++n === 3) throw new EngineError("the backend broke", "backend_failed");
+        yield event;
+      }
+    };
+    try {
+      const r = await request(server.url, { path: "/v1/chat/completions", headers: JSON_HEADERS, chunks: [JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] })] });
+      expect(r.status).toBe(200);
+      const events = r.body.split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => e.slice(6));
+      const last = JSON.parse(events[events.length - 1] as string) as { error?: { code?: string; type?: string } };
+      expect(last.error).toMatchObject({ code: "backend_failed", type: "server_error" });
+      expect(events.slice(0, -1).some((e) => e.includes('"content"'))).toBe(true);
+    } finally {
+      await server.close();
     }
   });
 });

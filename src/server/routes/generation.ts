@@ -37,7 +37,10 @@ export async function startGeneration(ctx: RouteContext, queue: AdmissionQueue, 
   const timeout = AbortSignal.timeout(ctx.timeoutMs);
   // Ours: stops every choice of the request when one fails or the response is done with early.
   const own = new AbortController();
-  const signal = AbortSignal.any([c.req.raw.signal, timeout, own.signal]);
+  // The client's and the deadline's: after they fire nobody reads the stream, so a failure then is not
+  // written. Our own abort (the request is done with, e.g. a choice failed) must not hide a failure.
+  const outside = AbortSignal.any([c.req.raw.signal, timeout]);
+  const signal = AbortSignal.any([outside, own.signal]);
   const ticket = await admit(ctx, queue, n, signal, timeout);
   const abort = (): void => own.abort();
   const release = (): void => {
@@ -91,7 +94,7 @@ export async function startGeneration(ctx: RouteContext, queue: AdmissionQueue, 
         release,
       });
       return sseResponse(pieces, {
-        signal,
+        signal: outside,
         abort,
         release,
         encodeError: (error) => {
