@@ -46,8 +46,16 @@ const PHONE = { width: 375, height: 740 };
 
 let webRoot: string;
 
+/**
+ * Without Chromium these tests skip locally (saying how to install it), so `npm ci && npm test` passes on a
+ * fresh machine; under CI=true (`.ci/run`, which installs it) a missing browser fails them.
+ */
+const problem = chromiumProblem();
+const skipBrowser = problem !== null && process.env.CI !== "true";
+if (skipBrowser) console.warn(`web UI browser tests skipped: ${problem} (under CI=true they fail instead)`);
+
 beforeAll(async () => {
-  const problem = chromiumProblem();
+  if (skipBrowser) return;
   if (problem !== null) throw new Error(problem);
   webRoot = path.join(await tempDir("talaria-web-build-"), "web");
   await buildWebUi(webRoot);
@@ -67,7 +75,7 @@ function message(page: BrowserSession["page"]) {
   return page.getByLabel("Message", { exact: true });
 }
 
-describe("chat: streamed Markdown reply, conversations, 401 and the API key", () => {
+describe.skipIf(skipBrowser)("chat: streamed Markdown reply, conversations, 401 and the API key", () => {
   let talaria: Talaria | undefined;
   let browser: BrowserSession | undefined;
 
@@ -173,7 +181,7 @@ describe("chat: streamed Markdown reply, conversations, 401 and the API key", ()
   });
 });
 
-describe("tools: a scripted tool call shown as a card, answered by hand", () => {
+describe.skipIf(skipBrowser)("tools: a scripted tool call shown as a card, answered by hand", () => {
   let talaria: Talaria | undefined;
   let browser: BrowserSession | undefined;
 
@@ -231,7 +239,7 @@ describe("tools: a scripted tool call shown as a card, answered by hand", () => 
   });
 });
 
-describe("Stop, and the layout at 375 px", () => {
+describe.skipIf(skipBrowser)("Stop, and the layout at 375 px", () => {
   let talaria: Talaria | undefined;
   let browser: BrowserSession | undefined;
 
