@@ -193,7 +193,7 @@ export class ChatService {
     let started = false;
     let completionTokens = 0;
     let cut = false;
-    let finish: { reason: FinishReason; usage: Usage } | undefined;
+    let finish: { reason: FinishReason; usage: Usage; stopText?: string } | undefined;
     const warnings: Array<Extract<GenerateEvent, { type: "warning" }>> = [];
 
     try {
@@ -214,7 +214,7 @@ export class ChatService {
             continue;
           }
           if (event.type === "finish") {
-            finish = { reason: event.reason, usage: event.usage };
+            finish = { reason: event.reason, usage: event.usage, ...(event.stopText === undefined ? {} : { stopText: event.stopText }) };
             break;
           }
           completionTokens += event.tokens.length;
@@ -255,7 +255,8 @@ export class ChatService {
         completionTokens,
         cachedPromptTokens: 0,
       };
-      yield { type: "finish", reason: chatFinishReason(engineReason, calls.completed > 0, cut), engineReason, usage };
+      const stopText = engineReason === "stop-string" ? finish?.stopText : undefined;
+      yield { type: "finish", reason: chatFinishReason(engineReason, calls.completed > 0, cut), engineReason, usage, ...(stopText === undefined ? {} : { stopText }) };
     } finally {
       outerSignal?.removeEventListener("abort", onOuterAbort);
       if (!controller.signal.aborted && finish === undefined) controller.abort(new Error("chat stream closed early"));

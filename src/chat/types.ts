@@ -101,6 +101,8 @@ export type ChatEvent =
       /** The engine's own reason (before tool calls turned it into `tool_calls`). */
       readonly engineReason: FinishReason;
       readonly usage: Usage;
+      /** The request's stop string that ended generation (`engineReason` `stop-string`). */
+      readonly stopText?: string;
     };
 
 /** A block that produced no call (see the `tool-call-error` {@link ChatEvent}). */

@@ -19,6 +19,8 @@ import { mountModelRoutes } from "./routes/models.js";
 import { mountTokenizeRoutes } from "./routes/tokenize.js";
 import { mountChatRoutes } from "./routes/chat.js";
 import { mountCompletionRoutes } from "./routes/completions.js";
+import { mountMessagesRoutes } from "./routes/messages.js";
+import { anthropicErrorBody } from "./anthropic/messages.js";
 
 export type { ServerBackend } from "./routes/context.js";
 
@@ -193,6 +195,8 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       log(`talaria serve: ${c.req.method} ${c.req.path} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     for (const [k, v] of Object.entries(apiError.headers)) c.header(k, v);
+    // Anthropic's clients read Anthropic's error shape on its routes.
+    if (c.req.path.startsWith("/v1/messages")) return c.json(anthropicErrorBody(apiError), apiError.status as 400);
     return c.json(apiError.toBody(), apiError.status as 400);
   });
   app.notFound((c) =>
@@ -221,7 +225,9 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     const apiKey = options.apiKey;
     app.use("*", async (c, next) => {
       if (c.req.path === "/health" || c.req.method === "OPTIONS") return next();
-      if (!isAuthorized(c.req.header("authorization"), apiKey)) {
+      // `Authorization: Bearer <key>`, or Anthropic's `x-api-key: <key>`.
+      const xApiKey = c.req.header("x-api-key");
+      if (!isAuthorized(c.req.header("authorization"), apiKey) && !(xApiKey !== undefined && isAuthorized(`Bearer ${xApiKey}`, apiKey))) {
         throw new ApiError(401, "invalid_request_error", "Missing or invalid API key: send 'Authorization: Bearer <key>'.", {
           code: "invalid_api_key",
           headers: { "WWW-Authenticate": 'Bearer realm="talaria"' },
@@ -254,11 +260,12 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   mountTokenizeRoutes(app, context);
   mountChatRoutes(app, context);
   mountCompletionRoutes(app, context);
+  mountMessagesRoutes(app, context);
 
   const getPaths = ["/health", "/metrics", "/v1/models", "/v1/models/:id{.+}"];
   if (options.webUi !== false) getPaths.push("/", "/index.html", "/assets/*");
   for (const path of getPaths) app.all(path, methodGuard(["GET"]));
-  for (const path of ["/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize", "/apply-template"]) {
+  for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens", "/tokenize", "/detokenize", "/apply-template"]) {
     app.all(path, methodGuard(["POST"]));
   }
 

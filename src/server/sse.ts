@@ -42,6 +42,8 @@ export interface OpenAIStreamEncoder<E> {
   encode(choice: number, event: E): string;
   /** SSE text after the last event, before `[DONE]`: the usage chunk, or "". */
   end(): string;
+  /** What ends the stream after `end()`. Default `data: [DONE]` (OpenAI); Anthropic's streams end with their own last event (""). */
+  readonly terminator?: string;
 }
 
 export interface OpenAIStreamOptions<E> {
@@ -75,7 +77,8 @@ export async function* openAIStream<E>(options: OpenAIStreamOptions<E>): AsyncGe
     }
     const end = encoder.end();
     if (end !== "") yield end;
-    yield SSE_DONE;
+    const terminator = encoder.terminator ?? SSE_DONE;
+    if (terminator !== "") yield terminator;
   } finally {
     options.release();
   }

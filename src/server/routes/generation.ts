@@ -26,7 +26,8 @@ export interface Generation {
   /** Non-streaming: every choice collected, then the request freed; a passed deadline is a 504. */
   collect<E, R>(streams: readonly AsyncIterable<E>[], collectOne: (events: AsyncIterable<E>) => Promise<R>): Promise<R[]>;
   /** Streaming: the SSE response of every choice's events (the request is freed when the stream ends). */
-  stream<E extends GenerationEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>): Promise<Response>;
+  /** `errorEvent`: the SSE text of a failure (default OpenAI's `data: {"error": …}`). */
+  stream<E extends GenerationEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>, errorEvent?: (error: ApiError) => string): Promise<Response>;
 }
 
 /**
@@ -84,13 +85,14 @@ export async function startGeneration(ctx: RouteContext, queue: AdmissionQueue, 
         release();
       }
     },
-    stream<E extends GenerationEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>): Promise<Response> {
+    stream<E extends GenerationEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>, errorEvent?: (error: ApiError) => string): Promise<Response> {
+      const encode = errorEvent ?? ((e: ApiError) => encodeStreamError(e.toBody()));
       const events = streams.length === 1 ? indexed(streams[0] as AsyncGenerator<E, void, undefined>) : mergeIndexed(streams);
       const pieces = openAIStream({
         events,
         encoder,
         isAborted: isAbortFinish,
-        abortEvent: () => (timeout.aborted ? encodeStreamError(toApiError(new RequestTimeoutError(ctx.timeoutMs)).toBody()) : undefined),
+        abortEvent: () => (timeout.aborted ? encode(toApiError(new RequestTimeoutError(ctx.timeoutMs))) : undefined),
         release,
       });
       return sseResponse(pieces, {
@@ -100,7 +102,7 @@ export async function startGeneration(ctx: RouteContext, queue: AdmissionQueue, 
         encodeError: (error) => {
           const apiError = toApiError(error);
           if (apiError.status >= 500) ctx.log(`talaria serve: stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-          return encodeStreamError(apiError.toBody());
+          return encode(apiError);
         },
       });
     },
