@@ -20,6 +20,8 @@ import { mountTokenizeRoutes } from "./routes/tokenize.js";
 import { mountChatRoutes } from "./routes/chat.js";
 import { mountCompletionRoutes } from "./routes/completions.js";
 import { mountMessagesRoutes } from "./routes/messages.js";
+import { mountResponsesRoutes } from "./routes/responses.js";
+import { ResponsesStore } from "./responses/store.js";
 import { anthropicErrorBody } from "./anthropic/messages.js";
 
 export type { ServerBackend } from "./routes/context.js";
@@ -47,6 +49,11 @@ export interface TalariaAppOptions {
   readonly modelId: string;
   /** More models, each with its own backend and queue. Default none. */
   readonly models?: readonly ExtraServedModel[];
+  /**
+   * Stored Responses API responses (for `previous_response_id`, `GET`/`DELETE /v1/responses/{id}`): at most
+   * `maxEntries` (least recently used evicted; 0 = store nothing), each for `ttlMs`. Default 1,000 for one hour.
+   */
+  readonly responsesStore?: { readonly maxEntries?: number; readonly ttlMs?: number };
   /** Require `Authorization: Bearer <apiKey>` on every route except `/health`. Default: no auth. */
   readonly apiKey?: string;
   /**
@@ -133,7 +140,7 @@ const DEFAULT_TIMEOUT_MS = 600_000;
  * so it only runs when none of them answered; a GET route that fell through (`/assets/*` of an unbuilt
  * UI) goes on to the 404.
  */
-function methodGuard(methods: readonly ("GET" | "POST")[]): MiddlewareHandler {
+function methodGuard(methods: readonly ("GET" | "POST" | "DELETE")[]): MiddlewareHandler {
   const accepted = new Set<string>(methods.includes("GET") ? [...methods, "HEAD"] : methods);
   const allow = [...accepted, "OPTIONS"].join(", ");
   return async (c, next) => {
@@ -215,7 +222,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
       cors({
         origin: origins.includes("*") ? "*" : origins,
         allowHeaders: ["Authorization", "Content-Type"],
-        allowMethods: ["GET", "POST", "OPTIONS"],
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
         maxAge: 600,
       }),
     );
@@ -251,6 +258,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     models: served,
     model,
     metrics,
+    responses: new ResponsesStore(options.responsesStore ?? {}),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     maxTokens: resolveMaxTokensPolicy(options.maxTokensDefault, options.maxTokensLimit),
@@ -261,11 +269,14 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   mountChatRoutes(app, context);
   mountCompletionRoutes(app, context);
   mountMessagesRoutes(app, context);
+  mountResponsesRoutes(app, context);
 
   const getPaths = ["/health", "/metrics", "/v1/models", "/v1/models/:id{.+}"];
   if (options.webUi !== false) getPaths.push("/", "/index.html", "/assets/*");
   for (const path of getPaths) app.all(path, methodGuard(["GET"]));
-  for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens", "/tokenize", "/detokenize", "/apply-template"]) {
+  app.all("/v1/responses/:id/input_items", methodGuard(["GET"]));
+  app.all("/v1/responses/:id", methodGuard(["GET", "DELETE"]));
+  for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/messages", "/v1/messages/count_tokens", "/tokenize", "/detokenize", "/apply-template"]) {
     app.all(path, methodGuard(["POST"]));
   }
 

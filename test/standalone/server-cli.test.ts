@@ -1,6 +1,9 @@
 /** `talaria serve` command wiring that needs no model: flags, defaults, load failures. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import http from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Command } from "commander";
 import { DEFAULT_SERVE_MODEL, defaultModelId, parseHostList, register, runServe, type ServeFlags } from "../../src/cli/commands/serve.js";
 
@@ -59,11 +62,47 @@ describe("talaria serve (no model needed)", () => {
       await expect(running.engine).rejects.toThrow(/--model/);
       const health = await fetch(`${running.server.url}/health`);
       expect(health.status).toBe(503);
-      expect(((await health.json()) as { error: { message: string } }).error.message).toBe("The model failed to load.");
+      expect(((await health.json()) as { error: { message: string; code: string } }).error).toMatchObject({ message: "The model failed to load.", code: "model_unavailable" });
       expect(lines.some((l) => l.includes(`listening on ${running.server.url}`))).toBe(true);
     } finally {
       await running.stop();
     }
+  });
+
+  it("the command offline, without --model: listens, then exits 1 with ONE line giving the exact commands to make and serve a test model", async () => {
+    const cache = await mkdtemp(path.join(tmpdir(), "talaria-serve-offline-"));
+    const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, MODEL_ENDPOINT: process.env.MODEL_ENDPOINT };
+    process.env.HF_ENDPOINT = "http://127.0.0.1:9/"; // nothing listens on the discard port: the download fails at once
+    delete process.env.MODEL_ENDPOINT;
+    let stderr = "";
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      stderr += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      return true;
+    });
+    const sigint = process.listenerCount("SIGINT");
+    const program = new Command().exitOverride();
+    register(program);
+    try {
+      process.exitCode = 0;
+      await program.parseAsync(["serve", "--port", "0", "--models-dir", cache], { from: "user" });
+      expect(process.exitCode).toBe(1);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = 0;
+      if (saved.HF_ENDPOINT === undefined) delete process.env.HF_ENDPOINT;
+      else process.env.HF_ENDPOINT = saved.HF_ENDPOINT;
+      if (saved.MODEL_ENDPOINT !== undefined) process.env.MODEL_ENDPOINT = saved.MODEL_ENDPOINT;
+      await rm(cache, { recursive: true, force: true });
+    }
+    const lines = stderr.split("\n").filter((l) => l !== "");
+    expect(lines[0]).toMatch(/^talaria serve: listening on http:\/\/127\.0\.0\.1:\d+ .*loading/);
+    const failures = lines.slice(1);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/^talaria serve: could not load hf:NousResearch\/Hermes-3-Llama-3\.2-3B-GGUF:Q4_K_M/);
+    expect(failures[0]).toContain("network unreachable");
+    expect(failures[0]).toContain("`talaria make-test-model --kind scripted --out model.gguf`");
+    expect(failures[0]).toContain("`talaria serve --model model.gguf`");
+    expect(process.listenerCount("SIGINT")).toBe(sigint); // its signal handlers are gone
   });
 
   it("rejects an unknown profile or style before listening", async () => {

@@ -56,6 +56,10 @@ export interface ServeFlags extends BackendFlags {
   template?: "model" | "official";
   /** Name in `/v1/models`. Default: the model file's base name. */
   modelId?: string;
+  /** Stored Responses API responses (0 = none). Default 1,000. */
+  responsesStore?: number;
+  /** Seconds a stored response is kept. Default 3,600. */
+  responsesTtl?: number;
 }
 
 function parsePort(value: string): number {
@@ -173,12 +177,19 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
     timeoutMs: flags.timeout * 1000,
     ...(flags.maxTokensDefault !== undefined ? { maxTokensDefault: flags.maxTokensDefault === 0 ? Infinity : flags.maxTokensDefault } : {}),
     ...(flags.maxTokensLimit !== undefined ? { maxTokensLimit: flags.maxTokensLimit } : {}),
+    ...(flags.responsesStore !== undefined || flags.responsesTtl !== undefined
+      ? { responsesStore: { ...(flags.responsesStore === undefined ? {} : { maxEntries: flags.responsesStore }), ...(flags.responsesTtl === undefined ? {} : { ttlMs: flags.responsesTtl * 1000 }) } }
+      : {}),
     ...(apiKey !== undefined && apiKey !== "" ? { apiKey } : {}),
     ...(flags.corsOrigin !== undefined && flags.corsOrigin.length > 0 ? { corsOrigins: flags.corsOrigin } : {}),
     ...(flags.allowedHosts !== undefined && flags.allowedHosts.length > 0 ? { allowedHosts: flags.allowedHosts } : {}),
     log,
   });
-  log(`talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); ${loaded.map((m) => `${m.id} ← ${m.label}`).join("; ")}`);
+  const loading = loaded.length === 1 ? "loading the model" : `loading ${loaded.length} models`;
+  log(
+    `talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); ${loaded.map((m) => `${m.id} ← ${m.label}`).join("; ")}; ` +
+      `${loading} (/health answers 503 until "model ready")`,
+  );
   let stopped = false;
   const ready = Promise.all(backends).then((b) => (b[0] as ServerBackend).engine);
   ready.catch(() => undefined); // the caller reads it (or stops first)
@@ -192,6 +203,25 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
       await Promise.all(loaded.map(async (m) => (await m.engine.catch(() => undefined))?.dispose()));
     },
   };
+}
+
+/** What to run to serve without a download (printed with every failed model load). */
+export const SERVE_TEST_MODEL_HINT =
+  "To serve without a download, make a test model and serve it: `talaria make-test-model --kind scripted --out model.gguf` then `talaria serve --model model.gguf` (or pass --model /path/to/model.gguf).";
+
+/**
+ * The one line `talaria serve` prints when a model failed to load: what failed, why, and the exact
+ * commands to make a test model and serve it (in place of the engine's shorter hint). `model`: the
+ * `--model` source when one model is served (named in the line), else the error's text stands alone.
+ */
+export function describeServeLoadFailure(error: unknown, model?: string): string {
+  const first = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+  let reason = first.replace(/\s*Pass --model \S+, or create a test model with `talaria make-test-model`\.?\s*$/, "").replace(/\.$/, "");
+  if (model !== undefined) {
+    const download = `could not download ${model}: `;
+    reason = `could not load ${model}: ${reason.startsWith(download) ? reason.slice(download.length) : reason}`;
+  }
+  return `talaria serve: ${reason}. ${SERVE_TEST_MODEL_HINT}`;
 }
 
 export function register(program: Command): void {
@@ -220,6 +250,8 @@ export function register(program: Command): void {
     .option("--max-tokens-default <n>", "max_tokens of chat requests that give none (0 = until the context is full)", parseNonNegativeInt, DEFAULT_MAX_TOKENS)
     .option("--grammar-max-kb <n>", `largest grammar built for one request's tools or JSON schema, in KiB; larger → 400 (default ${DEFAULT_GRAMMAR_BUDGET.maxGrammarBytes / 1024})`, parsePositiveInt)
     .option("--max-tokens-limit <n>", "largest max_tokens a request may ask for; above it 400 (default: no limit but the context)", parsePositiveInt)
+    .option("--responses-store <n>", "Responses API: responses kept for previous_response_id and GET /v1/responses/{id}, least recently used evicted (0 = store none; default 1000)", parseNonNegativeInt)
+    .option("--responses-ttl <seconds>", "Responses API: how long a stored response is kept (default 3600)", parsePositiveInt)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
     .option("--style <style>", "function-calling prompt style: card (model card text) or template (the tool_use chat template)", "card")
     .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice);
@@ -235,8 +267,9 @@ export function register(program: Command): void {
       try {
         await running.engine;
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        process.stderr.write(`talaria serve: ${message.split("\n")[0]}\n`);
+        // One line, then exit 1. Until the server closes (right after), /health answers 503 model_unavailable.
+        // (--backend pools connect before listening: their failures reject runServe itself.)
+        process.stderr.write(`${describeServeLoadFailure(error, flags.config === undefined ? (flags.model ?? DEFAULT_SERVE_MODEL) : undefined)}\n`);
         await running.stop();
         process.off("SIGINT", shutdown);
         process.off("SIGTERM", shutdown);

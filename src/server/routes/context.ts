@@ -7,6 +7,7 @@ import { ApiError } from "../errors.js";
 import { readJsonBody } from "../body.js";
 import type { AdmissionQueue } from "../queue.js";
 import type { ServerMetrics } from "../metrics.js";
+import type { ResponsesStore } from "../responses/store.js";
 
 /** What the server needs once the model is loaded. */
 export interface ServerBackend {
@@ -36,6 +37,8 @@ export interface RouteContext {
    */
   readonly model: (name: string | null | undefined) => ServedModel;
   readonly metrics: ServerMetrics;
+  /** Stored Responses API responses (`previous_response_id`, `GET /v1/responses/{id}`). */
+  readonly responses: ResponsesStore;
   /** Per-request deadline in ms, queueing included (→ 504). */
   readonly timeoutMs: number;
   /** Largest accepted request body in bytes (→ 413). */
