@@ -6,6 +6,7 @@
  * prompt once and checks it fits (so errors surface before anything is streamed); then
  * {@link ChatService.stream} (or {@link ChatService.complete}) runs the generation.
  */
+import type { SamplingOptions } from "../engine/types.js";
 import type { Engine, EngineWarningCode, FinishReason, GenerateEvent, GenerateRequest, GrammarConstraint, TokenId, Usage } from "../engine/types.js";
 import { EngineError } from "../engine/types.js";
 import type { PromptText } from "../prompt/text.js";
@@ -172,10 +173,13 @@ export class ChatService {
     if (outerSignal?.aborted === true) controller.abort(outerSignal.reason);
     else outerSignal?.addEventListener("abort", onOuterAbort, { once: true });
 
+    // tool_choice "none" (asked for, or no tools declared): the model cannot open a call, so no call
+    // markup can reach the content. The open tag is banned when it is one token (as in Hermes models).
+    const sampling = prepared.toolChoice.type === "none" ? this.#banToolCallOpen(request.sampling) : request.sampling;
     const engineRequest: GenerateRequest = {
       prompt: prepared.promptTokens,
       signal: controller.signal,
-      ...(request.sampling === undefined ? {} : { sampling: request.sampling }),
+      ...(sampling === undefined ? {} : { sampling }),
       ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
       ...(request.stop === undefined || request.stop.length === 0 ? {} : { stop: request.stop }),
       ...(wantLogprobs ? { logprobs: true } : {}),
@@ -266,6 +270,13 @@ export class ChatService {
   /** Run one generation to the end and accumulate it. */
   async complete(prepared: PreparedChat, options: ChatRunOptions = {}): Promise<ChatResult> {
     return collectChat(this.stream(prepared, options));
+  }
+
+  /** `sampling` with the format's call-open marker token banned (unchanged when the tag is not one token). */
+  #banToolCallOpen(sampling: SamplingOptions | undefined): SamplingOptions | undefined {
+    const id = this.engine.info.specialTokens.markers[this.format.toolCallSyntax.open];
+    if (id === undefined) return sampling;
+    return { ...sampling, logitBias: { ...sampling?.logitBias, [id]: -100 } };
   }
 
   #resolve(request: ChatRequest): { tools: readonly ToolDefinition[]; toolChoice: ToolChoice; responseFormat: ResponseFormat } {

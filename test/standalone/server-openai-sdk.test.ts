@@ -28,6 +28,14 @@ describe("openai SDK → talaria serve (mock engine)", () => {
     await server.close();
   });
 
+  it("an image or audio content part is a 400 saying this model takes text only", async () => {
+    const image = client.chat.completions.create({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] }] });
+    await expect(image).rejects.toMatchObject({ status: 400, param: "messages[0].content[1].type" });
+    await expect(image).rejects.toThrow(/text only/);
+    const audio = client.chat.completions.create({ model: "m", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] }] });
+    await expect(audio).rejects.toMatchObject({ status: 400, param: "messages[0].content[0].type" });
+  });
+
   it("non-streaming chat", async () => {
     const r = await client.chat.completions.create({ model: "anything", messages: [{ role: "user", content: "Say hello" }] });
     expect(r.object).toBe("chat.completion");

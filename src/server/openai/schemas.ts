@@ -4,6 +4,7 @@
  * `null` is accepted wherever a field is optional, since many clients send it.
  */
 import { z } from "zod";
+import { ApiError } from "../errors.js";
 import type { SamplingOptions } from "../../engine/types.js";
 import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from "../../chat/types.js";
 
@@ -182,6 +183,28 @@ type ContentValue = z.infer<typeof content>;
 
 function contentText(value: ContentValue): string {
   return typeof value === "string" ? value : value.map((p) => p.text).join("");
+}
+
+/** Content parts of other kinds than text, which the Hermes models cannot take. */
+const NON_TEXT_PARTS = new Set(["image_url", "input_audio", "file", "image", "audio", "input_image", "input_file"]);
+
+/**
+ * A 400 naming the part for an image, audio or file content part in `messages` (checked before zod's
+ * union error would hide the reason): "this model takes text only".
+ */
+export function checkTextOnly(body: unknown): void {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return;
+  messages.forEach((m: unknown, i) => {
+    const content = (m as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) return;
+    content.forEach((part: unknown, j) => {
+      const type = (part as { type?: unknown } | null)?.type;
+      if (typeof type === "string" && NON_TEXT_PARTS.has(type)) {
+        throw new ApiError(400, "invalid_request_error", `messages[${i}].content[${j}]: '${type}' content is not supported: this model takes text only.`, { param: `messages[${i}].content[${j}].type`, code: "unsupported_value" });
+      }
+    });
+  });
 }
 
 export function toChatMessages(messages: z.infer<typeof message>[]): ChatMessage[] {

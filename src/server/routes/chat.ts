@@ -2,7 +2,7 @@
 import type { Hono } from "hono";
 import { collectChat } from "../../chat/service.js";
 import { randomId } from "../../chat/ids.js";
-import { chatCompletionRequestSchema, toChatRequest } from "../openai/schemas.js";
+import { chatCompletionRequestSchema, checkTextOnly, toChatRequest } from "../openai/schemas.js";
 import { ChatChunkEncoder, toChatCompletion } from "../openai/responses.js";
 import { checkPromptChars, maxTokensFor, promptChars, readJson, type RouteContext } from "./context.js";
 import { forChoice, startGeneration } from "./generation.js";
@@ -10,7 +10,9 @@ import { forChoice, startGeneration } from "./generation.js";
 export function mountChatRoutes(app: Hono, ctx: RouteContext): void {
   app.post("/v1/chat/completions", async (c) => {
     const arrivedAt = performance.now();
-    const body = chatCompletionRequestSchema.parse(await readJson(c, ctx));
+    const raw = await readJson(c, ctx);
+    checkTextOnly(raw);
+    const body = chatCompletionRequestSchema.parse(raw);
     const served = ctx.model(body.model);
     const backend = served.requireBackend();
     const maxTokens = maxTokensFor(ctx.maxTokens, body.max_completion_tokens ?? body.max_tokens, body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens");
