@@ -23,7 +23,8 @@ export interface ToolCallStreamParser {
   /** Feed generated text; returns what became final. */
   push(text: string): readonly ToolCallParserEvent[];
   /** End of generation: flushes held-back text and an unclosed final block. */
-  end(): readonly ToolCallParserEvent[];
+  /** `truncated`: the output was cut by the token limit (a cut call with a complete name becomes a call). */
+  end(options?: { readonly truncated?: boolean }): readonly ToolCallParserEvent[];
 }
 
 export interface ChatFormat {

@@ -244,7 +244,7 @@ export class ChatService {
       }
 
       if (parser !== undefined && !cut) {
-        for (const out of calls.map(parser.end())) {
+        for (const out of calls.map(parser.end({ truncated: finish?.reason === "length" }))) {
           if (cut) break;
           yield out;
           if (cutAfterFirstCall && out.type === "tool-call-end") cut = true;

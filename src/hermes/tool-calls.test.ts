@@ -227,3 +227,26 @@ describe("parser policy details", () => {
     expect(parser.result().toolCalls).toHaveLength(1);
   });
 });
+
+describe("a call cut by the token limit", () => {
+  const cut = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Par';
+  it("with end({truncated}) becomes a call with the arguments written so far, no markup in the content", () => {
+    const parser = new ToolCallStreamParser({ tools: ["get_weather"], generateId: counterIds() });
+    const events = [...parser.push(`Checking.\n${cut}`), ...parser.end({ truncated: true })];
+    const result = collectToolCallEvents(events);
+    expect(result.toolCalls).toEqual([{ id: "call_0", name: "get_weather", arguments: '{"city": "Par', unknownTool: false }]);
+    expect(result.content).toBe("Checking.");
+    expect(result.errors).toEqual([]);
+  });
+  it("without truncation (or with an incomplete name) stays raw text plus an error", () => {
+    const plainEnd = new ToolCallStreamParser({ tools: ["get_weather"], generateId: counterIds() });
+    const a = collectToolCallEvents([...plainEnd.push(cut), ...plainEnd.end()]);
+    expect(a.toolCalls).toEqual([]);
+    expect(a.content).toBe(cut);
+    expect(a.errors[0]?.closed).toBe(false);
+    const nameCut = new ToolCallStreamParser({ tools: ["get_weather"], generateId: counterIds() });
+    const b = collectToolCallEvents([...nameCut.push('<tool_call>\n{"name": "get_wea'), ...nameCut.end({ truncated: true })]);
+    expect(b.toolCalls).toEqual([]);
+    expect(b.errors).toHaveLength(1);
+  });
+});

@@ -175,8 +175,15 @@ export class ToolCallStreamParser {
     return this.drain(false);
   }
 
-  end(): ToolCallParserEvent[] {
+  /**
+   * Flush held-back text and an unclosed final block. `truncated`: the output was cut by the token limit,
+   * so an unclosed final block whose tool name is complete becomes a call with the arguments written so
+   * far (as OpenAI returns a call cut by `max_tokens`, with `finish_reason: "length"`), never raw markup
+   * in the content. Default false.
+   */
+  end(options: { readonly truncated?: boolean } = {}): ToolCallParserEvent[] {
     if (this.ended) return [];
+    this.truncated = options.truncated === true;
     const events = this.drain(true);
     this.ended = true;
     return events;
@@ -237,8 +244,39 @@ export class ToolCallStreamParser {
     return events;
   }
 
+  private truncated = false;
+
+  /** A cut call's name and arguments so far: `{"name": "x", "arguments": <partial>`, or undefined. */
+  private partialCall(payload: string): { readonly name: string; readonly arguments: string } | undefined {
+    const e = this.syntax.envelope;
+    const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const keys = [e.argumentsKey, ...e.argumentsAliases].map(esc).join("|");
+    const m = new RegExp(`^\\{\\s*"${esc(e.nameKey)}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"\\s*(?:,\\s*(?:"(?:${keys})"\\s*:\\s*([\\s\\S]*))?)?$`).exec(payload);
+    if (m === null) return undefined;
+    let name: string;
+    try {
+      name = JSON.parse(`"${m[1] as string}"`) as string;
+    } catch {
+      return undefined;
+    }
+    if (name === "" || (this.declared !== undefined && !this.declared.has(name) && this.undeclared === "error")) return undefined;
+    return { name, arguments: m[2] ?? "" };
+  }
+
   private finishBlock(raw: string, closed: boolean, events: ToolCallParserEvent[]): void {
     const payload = raw.slice(this.syntax.open.length, closed ? raw.length - this.syntax.close.length : raw.length).trim();
+    if (!closed && this.truncated && this.ended === false) {
+      const partial = this.partialCall(payload);
+      if (partial !== undefined && parseBlockPayload(payload, this.syntax.envelope).ok === false) {
+        const index = this.callCount++;
+        const id = this.generateId();
+        const unknownTool = this.declared !== undefined && !this.declared.has(partial.name);
+        events.push({ type: "tool-call-start", index, id, name: partial.name, unknownTool });
+        events.push({ type: "tool-call-delta", index, argumentsFragment: partial.arguments });
+        events.push({ type: "tool-call-end", index, id, name: partial.name, arguments: partial.arguments, unknownTool });
+        return;
+      }
+    }
     const outcome = parseBlockPayload(payload, this.syntax.envelope);
     const fail = (error: Omit<ToolCallParseError, "raw" | "closed">): void => {
       const message = closed ? error.message : `${error.message} (the block ends without ${this.syntax.close}: the call is incomplete)`;

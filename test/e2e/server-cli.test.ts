@@ -76,7 +76,7 @@ describe.runIf(built)("talaria serve (the binary)", () => {
     }
   });
 
-  it("without network and without --model: exits 1 with one line saying how to pass --model", async () => {
+  it("without network and without --model: listens, then exits 1 with one line giving the commands to make and serve a test model", async () => {
     const t = spawnTalaria(["serve", "--port", "0"], {
       HF_ENDPOINT: "http://127.0.0.1:9/",
       MODEL_ENDPOINT: undefined,
@@ -87,7 +87,8 @@ describe.runIf(built)("talaria serve (the binary)", () => {
       const errors = t.stderr().split("\n").filter((l) => l.startsWith("talaria serve:") && !l.includes("listening on"));
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(/--model/);
-      expect(errors[0]).toMatch(/make-test-model/);
+      expect(errors[0]).toContain("`talaria make-test-model --kind scripted --out model.gguf` then `talaria serve --model model.gguf`");
+      expect(t.stderr()).toMatch(/^talaria serve: listening on http:\/\/127\.0\.0\.1:\d+ .*loading the model/);
     } finally {
       if (t.child.exitCode === null) t.child.kill("SIGKILL");
     }

@@ -51,14 +51,15 @@ describe("talaria run", () => {
   });
   const base = () => ["run", "--model", model, "--tools", TOOLS_FILE, "--threads", "1", "--context-size", "2048", "--temperature", "0", "--max-tokens", "64"];
 
-  it("prints each step (text, call with arguments, result) and the answer", async () => {
+  it("prints each step (text, call with arguments, result) and the answer, once", async () => {
     const { stdout, code } = await cli([...base(), "What is 2 * (3 + 4)?"]);
     expect(code).toBe(0);
     expect(stdout).toContain("── step 1\nI will compute it.\n");
     expect(stdout).toContain('→ calculator {"expression": "2 * (3 + 4)"}\n');
     expect(stdout).toContain('← calculator {"expression":"2 * (3 + 4)","result":14}\n');
-    expect(stdout).toContain("── step 2\nThe result is 14.\n");
-    expect(stdout).toMatch(/── final-answer after 2 steps \(\d+ prompt \+ \d+ completion tokens\)\n\nThe result is 14.\n$/);
+    // The answer is the last step's streamed text: it is not printed again after the summary line.
+    expect(stdout).toMatch(/── step 2\nThe result is 14.\n── final-answer after 2 steps \(\d+ prompt \+ \d+ completion tokens\)\n$/);
+    expect(stdout.split("The result is 14.")).toHaveLength(2);
   });
 
   it("--json prints the whole trace as one JSON document", async () => {

@@ -95,7 +95,8 @@ describe("talaria serve (no model needed)", () => {
       await rm(cache, { recursive: true, force: true });
     }
     const lines = stderr.split("\n").filter((l) => l !== "");
-    expect(lines[0]).toMatch(/^talaria serve: listening on http:\/\/127\.0\.0\.1:\d+ .*loading/);
+    expect(lines[0]).toMatch(/^talaria serve: listening on http:\/\/127\.0\.0\.1:\d+ .*loading the model/);
+    expect(lines[0]).not.toMatch(/model ready/); // scripts wait for "model ready" (src/bench/soak.ts)
     const failures = lines.slice(1);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(/^talaria serve: could not load hf:NousResearch\/Hermes-3-Llama-3\.2-3B-GGUF:Q4_K_M/);

@@ -28,6 +28,57 @@ describe("openai SDK → talaria serve (mock engine)", () => {
     await server.close();
   });
 
+  it("completions with echo and logprobs: the prompt's tokens first (the first without a value), text_offset across prompt and reply", async () => {
+    const prompt = "<|im_start|>user\nSay hello<|im_end|>\n<|im_start|>assistant\n";
+    const r = await client.completions.create({ model: "m", prompt, max_tokens: 5, echo: true, logprobs: 1 });
+    const choice = r.choices[0];
+    const lp = choice?.logprobs;
+    expect(choice?.text.startsWith(prompt)).toBe(true);
+    const tokens = lp?.tokens ?? [];
+    expect(tokens.join("")).toBe(choice?.text);
+    expect(lp?.token_logprobs?.[0]).toBeNull();
+    expect(lp?.token_logprobs?.slice(1).every((v) => typeof v === "number")).toBe(true);
+    let offset = 0;
+    tokens.forEach((t, i) => {
+      expect(lp?.text_offset?.[i]).toBe(offset);
+      offset += t.length;
+    });
+    // Streamed: the offsets continue across chunks.
+    const stream = await client.completions.create({ model: "m", prompt, max_tokens: 5, echo: true, logprobs: 1, stream: true });
+    const offsets: number[] = [];
+    let text = "";
+    for await (const chunk of stream) {
+      const l = chunk.choices[0]?.logprobs;
+      offsets.push(...(l?.text_offset ?? []));
+      text += chunk.choices[0]?.text ?? "";
+    }
+    expect(text).toBe(choice?.text);
+    expect(offsets).toEqual(lp?.text_offset);
+  });
+
+  it("a tool call cut by max_tokens comes back as tool_calls with the arguments so far and finish_reason length (no markup in content)", async () => {
+    const tools = [WEATHER_TOOL];
+    const messages = [{ role: "user" as const, content: "Weather in Paris?" }];
+    // The mock's tokens are bytes: "Checking.\n" + the call's first 50 bytes stop inside the arguments.
+    const r = await client.chat.completions.create({ model: "m", messages, tools, max_tokens: 60 });
+    expect(r.choices[0]?.finish_reason).toBe("length");
+    const calls = r.choices[0]?.message.tool_calls ?? [];
+    expect(calls.map((c) => (c.type === "function" ? c.function.name : ""))).toEqual(["get_weather"]);
+    expect(r.choices[0]?.message.content ?? "").not.toContain("<tool_call>");
+    const streamed = await client.chat.completions.create({ model: "m", messages, tools, max_tokens: 60, stream: true });
+    let content = "";
+    const names: string[] = [];
+    let finish: string | null | undefined;
+    for await (const chunk of streamed) {
+      content += chunk.choices[0]?.delta.content ?? "";
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) if (call.function?.name) names.push(call.function.name);
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(names).toEqual(["get_weather"]);
+    expect(finish).toBe("length");
+    expect(content).not.toContain("<tool_call>");
+  });
+
   it("an image or audio content part is a 400 saying this model takes text only", async () => {
     const image = client.chat.completions.create({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] }] });
     await expect(image).rejects.toMatchObject({ status: 400, param: "messages[0].content[1].type" });

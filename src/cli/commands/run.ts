@@ -1,6 +1,7 @@
 /**
  * `talaria run --model F --tools tools.ts "query"`: the agent loop in the terminal. Prints each step
- * (text, calls with their arguments, results, errors) and the answer; `--json` prints one JSON
+ * (text, calls with their arguments, results, errors); the last step's streamed text is the answer
+ * (printed once), then a summary line. `--json` prints one JSON
  * document with the whole trace instead. Exit codes: 0 answered, 1 error, 2 `--max-depth` reached
  * without an answer, 130 interrupted (Ctrl-C).
  */
@@ -70,7 +71,10 @@ export function formatEvent(event: AgentEvent, state: { midLine: boolean }): str
     case "tool-error":
       return line(`✗ ${event.name} (${event.kind}): ${event.message}`);
     case "step-finish":
-      return state.midLine ? line("") : "";
+      // End the streamed text's line (once: no blank line before the next step or the summary).
+      if (!state.midLine) return "";
+      state.midLine = false;
+      return "\n";
     case "final-answer":
       return "";
     case "finish":
@@ -132,9 +136,8 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
       io.stdout.write(
         JSON.stringify({ ...summary, model: engine.info.source, profile: profile.id, trace: events.filter((e) => e.type !== "finish"), messages }, null, 2) + "\n",
       );
-    } else if (finish.answer !== undefined) {
-      io.stdout.write(`\n${finish.answer}\n`);
     }
+    // Without --json the answer is already on stdout: it is the last step's streamed text.
     switch (finish.reason) {
       case "final-answer":
         return 0;

@@ -1,6 +1,7 @@
 /**
  * `talaria serve`: the OpenAI-compatible HTTP server. The server listens at once (`/health` answers 503
- * while the model loads), then loads the model and answers requests.
+ * while the model loads), then loads the model and answers requests. When the load fails, the command
+ * prints one line with the commands to make and serve a test model, and exits 1.
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { createHermesChat, describeHermesChatSetup, type HermesChatOptions, type HermesChatSetup } from "../../chat/hermes-chat.js";
@@ -188,7 +189,7 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   const loading = loaded.length === 1 ? "loading the model" : `loading ${loaded.length} models`;
   log(
     `talaria serve: listening on ${server.url} (OpenAI base URL ${server.url}/v1); ${loaded.map((m) => `${m.id} ← ${m.label}`).join("; ")}; ` +
-      `${loading} (/health answers 503 until "model ready")`,
+      `${loading} (/health answers 503 until it is ready)`,
   );
   let stopped = false;
   const ready = Promise.all(backends).then((b) => (b[0] as ServerBackend).engine);

@@ -107,6 +107,8 @@ export interface CompletionChunkEncoderOptions extends CompletionMeta {
   readonly logprobs: boolean;
   /** `echo`: the prompt's text, sent first in every choice (when the choice starts); "" for none. */
   readonly echo: string;
+  /** `echo` with `logprobs`: the prompt's tokens (the first without a log-probability), sent with the echo. */
+  readonly echoTokens?: readonly GeneratedToken[];
 }
 
 /**
@@ -117,6 +119,8 @@ export interface CompletionChunkEncoderOptions extends CompletionMeta {
 export class CompletionChunkEncoder implements OpenAIStreamEncoder<CompletionEvent> {
   readonly #options: CompletionChunkEncoderOptions;
   readonly #usages: Usage[] = [];
+  /** Characters sent so far per choice: `text_offset` counts from the start of the choice's text, across chunks. */
+  readonly #offsets = new Map<number, number>();
 
   constructor(options: CompletionChunkEncoderOptions) {
     this.#options = options;
@@ -127,10 +131,10 @@ export class CompletionChunkEncoder implements OpenAIStreamEncoder<CompletionEve
     const o = this.#options;
     switch (event.type) {
       case "generation-start":
-        return o.echo === "" ? "" : encodeCompletionChunk(o, choice, o.echo, null, null, o.logprobs, o.includeUsage);
+        return o.echo === "" ? "" : this.#chunk(choice, o.echo, o.echoTokens ?? null, null);
       case "text-delta":
         if (event.text === "" && !(o.logprobs && event.tokens.length > 0)) return "";
-        return encodeCompletionChunk(o, choice, event.text, event.tokens, null, o.logprobs, o.includeUsage);
+        return this.#chunk(choice, event.text, event.tokens, null);
       case "finish":
         this.#usages.push(event.usage);
         return encodeCompletionChunk(o, choice, "", [], event.reason === "length" ? "length" : "stop", o.logprobs, o.includeUsage);
@@ -138,6 +142,20 @@ export class CompletionChunkEncoder implements OpenAIStreamEncoder<CompletionEve
         event satisfies never;
         return "";
     }
+  }
+
+  #chunk(choice: number, text: string, tokens: readonly GeneratedToken[] | null, finishReason: "stop" | "length" | null): string {
+    const o = this.#options;
+    const offset = this.#offsets.get(choice) ?? 0;
+    this.#offsets.set(choice, offset + (tokens ?? []).reduce((n, t) => n + t.text.length, 0));
+    return encodeSseData({
+      id: o.id,
+      object: "text_completion",
+      created: o.created,
+      model: o.model,
+      choices: [{ index: choice, text, logprobs: o.logprobs && tokens !== null ? toCompletionLogprobs(tokens, offset) : null, finish_reason: finishReason }],
+      ...(o.includeUsage ? { usage: null } : {}),
+    } satisfies WireCompletionChunk);
   }
 
   /** The final usage chunk (`choices: []`), or "" when usage was not requested. */

@@ -1,5 +1,6 @@
 /** `POST /v1/completions`: a raw prompt (text or token ids) straight to the engine → `text_completion`. */
 import type { Hono } from "hono";
+import type { Engine, GeneratedToken } from "../../engine/types.js";
 import { prepareCompletion, streamCompletion, type CompletionEvent } from "../../chat/completion.js";
 import { randomId } from "../../chat/ids.js";
 import { completionRequestSchema, toSampling, toStopList } from "../openai/schemas.js";
@@ -26,6 +27,8 @@ export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
       ...(body.logprobs == null ? {} : { logprobs: body.logprobs }),
     });
     const echo = body.echo === true ? await backend.engine.detokenize(prepared.promptTokens, { special: true }) : "";
+    // echo + logprobs (as OpenAI): the prompt's tokens come first in the logprobs, the first without a value.
+    const echoTokens = body.echo === true && body.logprobs != null ? await promptTokenLogprobs(backend.engine, prepared.promptTokens) : undefined;
     const n = body.n ?? 1;
     const generation = await startGeneration(ctx, served.queue, c, n, arrivedAt);
     const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: served.id };
@@ -34,16 +37,16 @@ export function mountCompletionRoutes(app: Hono, ctx: RouteContext): void {
     );
     const logprobs = body.logprobs != null;
     if (body.stream !== true) {
-      return c.json(toTextCompletion(meta, await generation.collect(streams, (events) => collectCompletion(events, echo)), logprobs));
+      return c.json(toTextCompletion(meta, await generation.collect(streams, (events) => collectCompletion(events, echo, echoTokens ?? [])), logprobs));
     }
-    return generation.stream(streams, new CompletionChunkEncoder({ ...meta, includeUsage: body.stream_options?.include_usage === true, logprobs, echo }));
+    return generation.stream(streams, new CompletionChunkEncoder({ ...meta, includeUsage: body.stream_options?.include_usage === true, logprobs, echo, ...(echoTokens === undefined ? {} : { echoTokens }) }));
   });
 }
 
 /** A whole choice from its events (`echo`: the prompt's text, prepended). */
-async function collectCompletion(events: AsyncIterable<CompletionEvent>, echo: string): Promise<CompletionChoiceResult> {
+async function collectCompletion(events: AsyncIterable<CompletionEvent>, echo: string, echoTokens: readonly GeneratedToken[]): Promise<CompletionChoiceResult> {
   let text = echo;
-  const tokens = [];
+  const tokens: GeneratedToken[] = [...echoTokens];
   for await (const event of events) {
     if (event.type === "text-delta") {
       text += event.text;
@@ -53,4 +56,21 @@ async function collectCompletion(events: AsyncIterable<CompletionEvent>, echo: s
     }
   }
   throw new Error("completion stream ended without a finish event");
+}
+
+/**
+ * The prompt's tokens with their log-probabilities (each given the tokens before it, from the engine's
+ * `loglikelihood`; the first has none). An engine without `loglikelihood` gives the tokens without values.
+ */
+async function promptTokenLogprobs(engine: Engine, prompt: readonly number[]): Promise<GeneratedToken[]> {
+  const texts = await Promise.all(prompt.map((id) => engine.detokenize([id], { special: true })));
+  let logprobs: readonly number[] = [];
+  if (engine.capabilities.loglikelihood && prompt.length > 1) {
+    const [scored] = await engine.loglikelihood([{ context: prompt.slice(0, 1), continuation: prompt.slice(1) }]);
+    logprobs = scored?.tokenLogprobs ?? [];
+  }
+  return prompt.map((id, i) => {
+    const lp = i === 0 ? undefined : logprobs[i - 1];
+    return { id, text: texts[i] as string, ...(lp === undefined ? {} : { logprob: lp }) };
+  });
 }
