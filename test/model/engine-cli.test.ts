@@ -8,8 +8,11 @@ import { ensureTestModel } from "../../src/testmodels/index.js";
 let model: string;
 const PROMPT = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n";
 
-async function run(args: string[]): Promise<string> {
+/** Runs the CLI in-process; `tty` says whether stdout looks like a terminal (default: piped). */
+async function run(args: string[], tty = false): Promise<string> {
   const program = new Command().exitOverride();
+  const wasTty = Object.getOwnPropertyDescriptor(process.stdout, "isTTY");
+  Object.defineProperty(process.stdout, "isTTY", { value: tty, configurable: true, writable: true });
   registerGenerate(program);
   registerInspect(program);
   let out = "";
@@ -21,6 +24,8 @@ async function run(args: string[]): Promise<string> {
     await program.parseAsync(args, { from: "user" });
   } finally {
     spy.mockRestore();
+    if (wasTty === undefined) delete (process.stdout as { isTTY?: boolean }).isTTY;
+    else Object.defineProperty(process.stdout, "isTTY", wasTty);
   }
   return out;
 }
@@ -31,8 +36,12 @@ beforeAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 describe("talaria generate / inspect", () => {
-  it("generate prints exactly the completion, with no trailing newline", async () => {
+  it("generate prints exactly the completion, with no trailing newline, when piped", async () => {
     expect(await run(["generate", "--model", model, "--threads", "1", "--context-size", "256", "--prompt", PROMPT])).toBe("Hello from Talaria 👋");
+  });
+
+  it("generate ends with a newline on a terminal (so the shell prompt starts on its own line)", async () => {
+    expect(await run(["generate", "--model", model, "--threads", "1", "--context-size", "256", "--prompt", PROMPT], true)).toBe("Hello from Talaria 👋\n");
   });
 
   it("generate honours repeated --stop and --no-sample", async () => {

@@ -1,7 +1,8 @@
 /**
  * `talaria generate`: raw completion. The prompt is taken as is (special tokens such as
- * `<|im_start|>` are honoured) and the completion is streamed to stdout with no added newline.
- *
+ * `<|im_start|>` are honoured) and the completion is streamed to stdout. Piped, stdout gets exactly the
+ * completion (no added newline); on a terminal a final newline is added when the text does not end
+ * with one, so the shell prompt starts on its own line.
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { addModelOptions, loadEngine, type ModelFlags } from "../engine-loader.js";
@@ -50,7 +51,7 @@ export function requestFromFlags(flags: GenerateFlags, signal?: AbortSignal): Ge
 export function register(program: Command): void {
   const command = program
     .command("generate")
-    .description("Raw completion: stream the model's continuation of --prompt to stdout (special tokens in the prompt are honoured)");
+    .description("Raw completion: stream the model's continuation of --prompt to stdout (special tokens in the prompt are honoured; exact text when piped, a final newline on a terminal)");
   addModelOptions(command)
     .requiredOption("--prompt <text>", "the prompt text, e.g. $'<|im_start|>user\\nhi<|im_end|>\\n<|im_start|>assistant\\n'")
     .option("--temperature <t>", "softmax temperature, 0 = greedy (default 1.0)", parseNumber)
@@ -70,11 +71,15 @@ export function register(program: Command): void {
       const controller = new AbortController();
       const onSigint = (): void => controller.abort();
       process.once("SIGINT", onSigint);
+      let last = "";
       try {
         for await (const event of engine.generate({ ...request, signal: controller.signal })) {
           switch (event.type) {
             case "text-delta":
-              if (event.text !== "") process.stdout.write(event.text);
+              if (event.text !== "") {
+                process.stdout.write(event.text);
+                last = event.text;
+              }
               break;
             case "warning":
               process.stderr.write(`\n[warning: ${event.code}] ${event.message}\n`);
@@ -93,6 +98,7 @@ export function register(program: Command): void {
           }
         }
       } finally {
+        if (process.stdout.isTTY === true && last !== "" && !last.endsWith("\n")) process.stdout.write("\n");
         process.off("SIGINT", onSigint);
         await engine.dispose();
       }
