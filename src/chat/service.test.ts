@@ -230,19 +230,27 @@ describe("tool-call integrity (docs/decisions/0096-tool-call-integrity.md)", () 
     expect(result.finishReason).toBe("tool_calls");
   });
 
-  it("a call the model rambles in until max_tokens is a tool-call-error (closed: false) with its raw text, finish length", async () => {
+  it("a call the model rambles in until max_tokens comes back as the call with the arguments so far (reported invalid), finish length", async () => {
     const ramble = `<tool_call>\n{"name": "get_weather", "arguments": {"city": ":${"!".repeat(200)}`;
     for (const constrained of [true, false]) {
       const chat = service((p) => (p.includes("<tools>") ? ramble : undefined), 4096, { constrained });
       const result = await chat.complete(await chat.prepare({ ...ask, maxTokens: 80 }));
       expect(result.finishReason).toBe("length");
-      expect(result.toolCalls).toEqual([]);
-      expect(result.toolCallErrors).toHaveLength(1);
-      const [error] = result.toolCallErrors ?? [];
-      expect(error).toMatchObject({ kind: "invalid_json", closed: false, message: expect.stringContaining("incomplete") });
-      expect(error?.raw.startsWith('<tool_call>\n{"name": "get_weather", "arguments": {"city": ":!!!')).toBe(true);
-      expect(result.content).toBe(error?.raw);
+      expect(result.toolCalls.map((c) => c.name)).toEqual(["get_weather"]);
+      expect(result.toolCalls[0]?.arguments.startsWith('{"city": ":!!!')).toBe(true);
+      expect(result.toolCallErrors).toBeUndefined();
+      expect(result.content).not.toContain("<tool_call>");
+      expect(result.validationErrors?.[0]).toMatchObject({ target: "tool-call", name: "get_weather" });
     }
+  });
+
+  it("a block cut by max_tokens before its tool name is complete keeps the raw-text rule (closed: false)", async () => {
+    const chat = service((p) => (p.includes("<tools>") ? '<tool_call>\n{"name": "get_weather_in_a_very_long_name' : undefined), 4096, { constrained: false });
+    const result = await chat.complete(await chat.prepare({ ...ask, maxTokens: 30 }));
+    expect(result.finishReason).toBe("length");
+    expect(result.toolCalls).toEqual([]);
+    expect(result.toolCallErrors?.[0]).toMatchObject({ closed: false });
+    expect(result.content).toBe(result.toolCallErrors?.[0]?.raw);
   });
 
   it("a malformed block without a grammar: the raw text in content, a tool-call-error (closed: true)", async () => {

@@ -1,7 +1,7 @@
 /**
  * Tool-call integrity on the HTTP surface (docs/decisions/0096-tool-call-integrity.md): a block that
- * produced no call — an undeclared tool, a malformed block, a call cut off by max_tokens — keeps its
- * raw text in `content` and is reported in the choice's `tool_call_errors`, non-streaming and
+ * produced no call — an undeclared tool, a malformed block — keeps its raw text in `content` (a call cut
+ * off by max_tokens after its name comes back as a call, with finish_reason length) and is reported in the choice's `tool_call_errors`, non-streaming and
  * streaming (its own chunk, before the finish chunk). The server runs the Hermes chat service over
  * the mock engine, with the grammar on (as `talaria serve` does), so `tool_choice: auto` uses the lazy
  * grammar.
@@ -84,19 +84,21 @@ describe("tool_call_errors on /v1/chat/completions (mock engine, grammar on)", (
     expect(data.filter((c) => c.choices[0]?.tool_call_errors !== undefined)).toHaveLength(1);
   });
 
-  it("a call cut off by max_tokens: reported with closed false, both ways; finish length", async () => {
+  it("a call cut off by max_tokens: the call with the arguments so far (reported invalid), finish length, no markup in content, both ways", async () => {
     const body = (await (await post(`${server.url}/v1/chat/completions`, ask("ramble", { max_tokens: 80 }))).json()) as Record<string, any>;
     const choice = body.choices[0];
     expect(choice.finish_reason).toBe("length");
-    expect(choice.message.tool_calls).toBeUndefined();
-    expect(choice.tool_call_errors).toHaveLength(1);
-    expect(choice.tool_call_errors[0]).toMatchObject({ kind: "invalid_json", closed: false, raw: choice.message.content });
-    expect(choice.message.content.startsWith('<tool_call>\n{"name": "get_weather", "arguments": {"city": ":!!')).toBe(true);
+    expect(choice.message.tool_calls).toHaveLength(1);
+    expect(choice.message.tool_calls[0].function.name).toBe("get_weather");
+    expect(choice.message.tool_calls[0].function.arguments.startsWith('{"city": ":!!')).toBe(true);
+    expect(choice.message.content ?? "").not.toContain("<tool_call>");
+    expect(choice.tool_call_errors).toBeUndefined();
+    expect(choice.validation_errors).toEqual([expect.objectContaining({ target: "tool_call", name: "get_weather" })]);
 
     const chunks = (await readSse(await post(`${server.url}/v1/chat/completions`, ask("ramble", { max_tokens: 80, stream: true })))) as Array<Chunk | "[DONE]">;
     const data = chunks.filter((c): c is Chunk => c !== "[DONE]");
-    const errors = data.flatMap((c) => c.choices[0]?.tool_call_errors ?? []);
-    expect(errors).toEqual([expect.objectContaining({ kind: "invalid_json", closed: false })]);
+    expect(data.flatMap((c) => c.choices[0]?.tool_call_errors ?? [])).toEqual([]);
+    expect(data.map((c) => (c.choices[0]?.delta as { content?: string } | undefined)?.content ?? "").join("")).not.toContain("<tool_call>");
     expect(data.at(-1)?.choices[0]?.finish_reason).toBe("length");
   });
 
