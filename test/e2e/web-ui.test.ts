@@ -2,7 +2,9 @@
  * The chat web UI at `/`, in headless Chromium, against Talaria's server on scripted test models:
  * a streamed Markdown reply (exact text), conversations kept across a reload (rename, delete), a tool call
  * shown as a card and answered by hand, Stop in the middle of a long reply, the 401 banner and the API-key
- * field, and the layout at 375 px. Screenshots of each step go to `test-output/web/`.
+ * field, a JSON reply shown as a highlighted json code block, the settings panel's remembered open/closed
+ * state (closed by default below 1400 px), and the layout at 375 px. Screenshots of each step go to
+ * `test-output/web/`.
  */
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -41,7 +43,9 @@ const WEATHER_TOOLS = JSON.stringify([
   },
 ]);
 
+const JSON_REPLY = '{"name": "Ada", "age": 36, "languages": ["en", "fr"]}';
 const DESKTOP = { width: 1280, height: 800 };
+const WIDE = { width: 1500, height: 900 };
 const PHONE = { width: 375, height: 740 };
 
 let webRoot: string;
@@ -73,6 +77,32 @@ function requireUi(_ctx: TestContext, talaria: Talaria | undefined): asserts tal
 
 function message(page: BrowserSession["page"]) {
   return page.getByLabel("Message", { exact: true });
+}
+
+/** Whether the settings panel is shown (the API-key field is in it). */
+function settingsShown(page: BrowserSession["page"]): Promise<boolean> {
+  return page.getByLabel("API key").isVisible();
+}
+
+/** Open the settings panel with the ⚙ button unless it is open already. */
+async function openSettings(page: BrowserSession["page"]): Promise<void> {
+  if (!(await settingsShown(page))) await page.getByRole("button", { name: "Settings", exact: true }).click();
+  await expect.poll(() => settingsShown(page), UI_WAIT).toBe(true);
+}
+
+/**
+ * Whether the API-key field shows its whole placeholder: the text's width in the field's font against the
+ * field's content box (an input never scrolls its placeholder, so a longer one is cut off).
+ */
+function placeholderFits(page: BrowserSession["page"]): Promise<{ text: number; box: number }> {
+  return page.evaluate<{ text: number; box: number }>(`(() => {
+    const input = document.getElementById("api-key");
+    const style = getComputedStyle(input);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = style.font;
+    const box = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return { text: context.measureText(input.placeholder).width, box };
+  })()`);
 }
 
 describe.skipIf(skipBrowser)("chat: streamed Markdown reply, conversations, 401 and the API key", () => {
@@ -107,7 +137,13 @@ describe.skipIf(skipBrowser)("chat: streamed Markdown reply, conversations, 401 
     await expect.poll(() => page.locator('article[data-role="assistant"]').getAttribute("data-state"), UI_WAIT).toBe("error");
     expect(await banner.innerText()).toContain("Unauthorized (401)");
 
-    // Paste the key: the models load (name and profile shown) and the banner goes away.
+    // The banner's button opens the (at 1280 px closed) settings on the key field; paste the key: the
+    // models load (name and profile shown) and the banner goes away.
+    expect(await settingsShown(page)).toBe(false);
+    await banner.getByRole("button", { name: "Enter key" }).click();
+    await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.id"), UI_WAIT).toBe("api-key");
+    const fit = await placeholderFits(page);
+    expect(fit.text).toBeLessThanOrEqual(fit.box);
     await page.getByLabel("API key").fill(API_KEY);
     await expect.poll(() => page.getByTestId("model-name").innerText(), UI_WAIT).toBe(MODEL_ID);
     await expect.poll(() => page.getByRole("alert").count(), UI_WAIT).toBe(0);
@@ -200,6 +236,7 @@ describe.skipIf(skipBrowser)("tools: a scripted tool call shown as a card, answe
     requireUi(ctx, talaria);
     const { page } = browser!;
     await page.goto(`${talaria.server.url}/`);
+    await openSettings(page);
     await page.getByLabel("Tools (OpenAI JSON)").fill(WEATHER_TOOLS);
     await page.getByLabel("Send tools with each request").check();
 
@@ -236,6 +273,92 @@ describe.skipIf(skipBrowser)("tools: a scripted tool call shown as a card, answe
     expect(await card.locator(".tool-result").innerText()).toBe('{"temperature_c": 21}');
     await shot(page, "04-desktop-after-tool-reply");
     expect(browser!.errors).toEqual([]);
+  });
+});
+
+describe.skipIf(skipBrowser)("a JSON reply, and the settings panel's open/closed state", () => {
+  let talaria: Talaria | undefined;
+
+  beforeAll(async () => {
+    const modelPath = await ensureTestModel({ kind: "scripted", reply: JSON_REPLY });
+    talaria = await startTalaria({ modelPath, webRoot });
+  }, 300_000);
+
+  afterAll(async () => {
+    await talaria?.close();
+  });
+
+  it("renders a reply that is a JSON object as a highlighted json code block, keeping the exact text", async (ctx) => {
+    requireUi(ctx, talaria);
+    const browser = await openBrowser(DESKTOP);
+    try {
+      const { page } = browser;
+      await page.goto(`${talaria.server.url}/`);
+      await message(page).fill("Invent a person");
+      await message(page).press("Enter");
+      const reply = page.locator('article[data-role="assistant"]').last();
+      await expect.poll(() => reply.getAttribute("data-state"), REPLY_WAIT).toBe("done");
+      const code = reply.locator(".markdown pre.code-block code.hljs.language-json");
+      expect(await code.count()).toBe(1);
+      expect(await code.innerText()).toBe(JSON_REPLY);
+      expect(await code.locator(".hljs-attr").count()).toBeGreaterThan(0); // keys highlighted
+      expect(await code.locator(".hljs-number").count()).toBeGreaterThan(0);
+      expect(await reply.locator(".markdown .code-lang").innerText()).toBe("json");
+      await shot(page, "10-desktop-json-reply");
+      // What is kept (and sent back as history) is the model's text, not the fence.
+      await expect
+        .poll(async () => (await storedConversations(page)).flatMap((c) => c.messages).find((m) => m.role === "assistant")?.content, UI_WAIT)
+        .toBe(JSON_REPLY);
+      expect(browser.errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("below 1400 px the panel starts closed; opened, it stays open across a reload, and closed, closed", async (ctx) => {
+    requireUi(ctx, talaria);
+    const browser = await openBrowser(DESKTOP);
+    try {
+      const { page } = browser;
+      await page.goto(`${talaria.server.url}/`);
+      await expect.poll(() => page.getByLabel("Message", { exact: true }).isVisible(), UI_WAIT).toBe(true);
+      expect(await settingsShown(page)).toBe(false);
+      await shot(page, "11-desktop-settings-closed-by-default");
+      await openSettings(page);
+      await page.reload();
+      await expect.poll(() => settingsShown(page), UI_WAIT).toBe(true);
+      await page.getByRole("button", { name: "Close settings" }).click();
+      expect(await settingsShown(page)).toBe(false);
+      await page.reload();
+      await expect.poll(() => page.getByLabel("Message", { exact: true }).isVisible(), UI_WAIT).toBe(true);
+      expect(await settingsShown(page)).toBe(false);
+      expect(browser.errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("at 1400 px and wider the panel starts open; closed, it stays closed across a reload", async (ctx) => {
+    requireUi(ctx, talaria);
+    const browser = await openBrowser(WIDE);
+    try {
+      const { page } = browser;
+      await page.goto(`${talaria.server.url}/`);
+      await expect.poll(() => settingsShown(page), UI_WAIT).toBe(true);
+      const fit = await placeholderFits(page);
+      expect(fit.text).toBeLessThanOrEqual(fit.box);
+      await shot(page, "12-wide-settings-open-by-default");
+      await page.getByRole("button", { name: "Close settings" }).click();
+      await page.reload();
+      await expect.poll(() => page.getByLabel("Message", { exact: true }).isVisible(), UI_WAIT).toBe(true);
+      expect(await settingsShown(page)).toBe(false);
+      await openSettings(page);
+      await page.reload();
+      await expect.poll(() => settingsShown(page), UI_WAIT).toBe(true);
+      expect(browser.errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
@@ -292,6 +415,11 @@ describe.skipIf(skipBrowser)("Stop, and the layout at 375 px", () => {
     const { page } = browser!;
     const overflow = () => page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(await overflow()).toBe(0);
+    // The header keeps the app name.
+    const brand = page.getByRole("heading", { name: "Talaria", exact: true });
+    expect(await brand.isVisible()).toBe(true);
+    const brandBox = await brand.boundingBox();
+    expect(brandBox?.width ?? 0).toBeGreaterThan(20);
     expect(await message(page).isVisible()).toBe(true);
     expect(await page.getByRole("button", { name: "Send message" }).isVisible()).toBe(true);
 
@@ -301,6 +429,8 @@ describe.skipIf(skipBrowser)("Stop, and the layout at 375 px", () => {
     await temperature.fill("9");
     expect(await page.locator("#setting-temperature-problem").innerText()).toContain("at most 2");
     await temperature.fill("0.5");
+    const fit = await placeholderFits(page);
+    expect(fit.text).toBeLessThanOrEqual(fit.box);
     await shot(page, "07-phone-settings");
     expect(await overflow()).toBe(0);
     await page.getByRole("button", { name: "Close settings" }).click();

@@ -21,9 +21,11 @@ import {
   loadActiveId,
   loadConversations,
   loadSettings,
+  loadSettingsOpen,
   saveActiveId,
   saveConversations,
   saveSettings,
+  saveSettingsOpen,
 } from "./lib/storage.js";
 import { Banner, bannerFor, type BannerState } from "./components/banner.js";
 import { Composer } from "./components/composer.js";
@@ -40,6 +42,20 @@ interface InFlight {
 type Health = "checking" | ApiHealth;
 
 const store = window.localStorage;
+
+/** From this width the settings panel is a column beside the chat (styles.css); below it, a drawer. */
+const INLINE_SETTINGS = "(min-width: 1100px)";
+/** From this width the settings panel starts open until the user has opened or closed it. */
+const SETTINGS_OPEN_BY_DEFAULT = "(min-width: 1400px)";
+
+/**
+ * The settings panel at load: as the user last left the column (remembered in localStorage), else open
+ * from 1400 px. The drawer of narrow screens always starts closed, over nothing.
+ */
+function initialSettingsOpen(): boolean {
+  if (!window.matchMedia(INLINE_SETTINGS).matches) return false;
+  return loadSettingsOpen(store) ?? window.matchMedia(SETTINGS_OPEN_BY_DEFAULT).matches;
+}
 
 function initialState(): { conversations: Conversation[]; activeId: string } {
   const conversations = loadConversations(store);
@@ -61,7 +77,7 @@ export function App() {
   const [health, setHealth] = useState<Health>("checking");
   const [models, setModels] = useState<ModelInfo[] | null>(null);
   const [sidebarOpen, setSidebarOpen] = useState(false);
-  const [settingsOpen, setSettingsOpen] = useState(() => window.matchMedia("(min-width: 1100px)").matches);
+  const [settingsOpen, setSettingsOpen] = useState(initialSettingsOpen);
   const [refreshTick, setRefreshTick] = useState(0);
 
   const settingsRef = useRef(settings);
@@ -93,6 +109,12 @@ export function App() {
     if (error !== null) setBanner({ kind: "storage", title: "Settings not saved", detail: error });
   }, [settings]);
   useEffect(() => saveActiveId(store, activeId), [activeId]);
+  // Remember the column's state once the user changes it (not the default, not the narrow-screen drawer).
+  const settingsOpenAtLoad = useRef(settingsOpen);
+  useEffect(() => {
+    if (settingsOpen === settingsOpenAtLoad.current && loadSettingsOpen(store) === null) return;
+    if (window.matchMedia(INLINE_SETTINGS).matches) saveSettingsOpen(store, settingsOpen);
+  }, [settingsOpen]);
 
   // --- server status -----------------------------------------------------------------------------
   useEffect(() => {
@@ -309,7 +331,7 @@ export function App() {
   // Escape closes an open drawer on small screens.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape" && (sidebarOpen || settingsOpen) && !window.matchMedia("(min-width: 1100px)").matches) {
+      if (e.key === "Escape" && (sidebarOpen || settingsOpen) && !window.matchMedia(INLINE_SETTINGS).matches) {
         setSidebarOpen(false);
         setSettingsOpen(false);
       }

@@ -2,6 +2,8 @@
  * `talaria chat`: interactive terminal chat with streaming, multi-turn history, `/reset`,
  * `/system`, `/tool`, and Ctrl-C to stop the current reply; `-p MESSAGE` answers once and exits.
  * Tool calls are parsed as they complete and shown; `/tool RESULT` answers the pending call.
+ * Input lines are queued and answered in order (`printf 'hi\nagain\n' | talaria chat --model M`
+ * answers both, then exits when stdin closes).
  */
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
@@ -255,27 +257,44 @@ export async function runChat(
 }
 
 async function interactive(session: ChatSession, io: { output: ChatOutput; notes: ChatOutput; input: NodeJS.ReadableStream }): Promise<void> {
-  const rl = createInterface({ input: io.input, output: process.stdout, terminal: process.stdout.isTTY === true });
-  let current: AbortController | undefined;
+  // Line editing only when a person types at a terminal; piped input is read as plain lines.
+  const terminal = (io.input as { isTTY?: boolean }).isTTY === true && process.stdout.isTTY === true;
+  const rl = terminal
+    ? createInterface({ input: io.input, output: process.stdout, terminal: true, prompt: "> " })
+    : createInterface({ input: io.input, terminal: false });
+  // Every line is queued as it arrives (piped in at once, or typed while the model loads or replies)
+  // and answered in order; when the input closes, the chat ends after the last queued line.
+  const queue: string[] = [];
   let closed = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  rl.on("line", (line) => {
+    queue.push(line);
+    notify();
+  });
+  rl.on("close", () => {
+    closed = true;
+    notify();
+  });
+  let current: AbortController | undefined;
   rl.on("SIGINT", () => {
     if (current !== undefined) current.abort();
     else rl.close();
   });
-  rl.on("close", () => {
-    closed = true;
-  });
   io.notes.write("Type a message. /reset, /system TEXT, /tool RESULT, /exit. Ctrl-C stops a reply.\n");
-  const ask = (): Promise<string | undefined> =>
-    new Promise((resolve) => {
-      if (closed) return resolve(undefined);
-      const onClose = (): void => resolve(undefined);
-      rl.once("close", onClose);
-      rl.question("> ", (answer) => {
-        rl.off("close", onClose);
-        resolve(answer);
-      });
-    });
+  const ask = async (): Promise<string | undefined> => {
+    if (terminal) rl.prompt();
+    else io.output.write("> ");
+    while (queue.length === 0) {
+      if (closed) return undefined;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    return queue.shift();
+  };
   for (;;) {
     const line = await ask();
     if (line === undefined) break;

@@ -72,6 +72,11 @@ export function register(program: Command): void {
       const onSigint = (): void => controller.abort();
       process.once("SIGINT", onSigint);
       let last = "";
+      /** On a terminal, end the completion's line (once). */
+      const endLine = (): void => {
+        if (process.stdout.isTTY === true && last !== "" && !last.endsWith("\n")) process.stdout.write("\n");
+        last = "";
+      };
       try {
         for await (const event of engine.generate({ ...request, signal: controller.signal })) {
           switch (event.type) {
@@ -85,6 +90,7 @@ export function register(program: Command): void {
               process.stderr.write(`\n[warning: ${event.code}] ${event.message}\n`);
               break;
             case "finish":
+              endLine();
               if (flags.verbose === true) {
                 const u = event.usage;
                 process.stderr.write(
@@ -98,7 +104,7 @@ export function register(program: Command): void {
           }
         }
       } finally {
-        if (process.stdout.isTTY === true && last !== "" && !last.endsWith("\n")) process.stdout.write("\n");
+        endLine();
         process.off("SIGINT", onSigint);
         await engine.dispose();
       }

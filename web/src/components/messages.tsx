@@ -1,6 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import type { WireToolCall } from "../lib/chunks.js";
 import { renderMarkdown } from "../lib/markdown.js";
+import { replyMarkdown } from "../lib/reply.js";
 import type { ReplyMeta, UiMessage } from "../lib/model.js";
 
 export interface MessageListProps {
@@ -90,7 +91,7 @@ function AssistantMessage(props: {
   readonly canAnswer: boolean;
   readonly onAnswerTool: (call: WireToolCall, result: string) => void;
 }) {
-  const html = useMemo(() => (props.content === "" ? "" : renderMarkdown(props.content)), [props.content]);
+  const html = useMemo(() => (props.content === "" ? "" : renderMarkdown(replyMarkdown(props.content))), [props.content]);
   const meta = props.meta ?? {};
   return (
     <article

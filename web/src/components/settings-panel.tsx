@@ -89,7 +89,7 @@ export function SettingsPanel(props: SettingsPanelProps) {
           type="password"
           autocomplete="off"
           spellcheck={false}
-          placeholder="Only if the server was started with a key"
+          placeholder="Only if the server needs one"
           value={settings.apiKey}
           onInput={(e) => props.onChange({ apiKey: e.currentTarget.value })}
         />

@@ -13,6 +13,7 @@ export interface KeyValueStore {
 export const CONVERSATIONS_KEY = "talaria.web.conversations.v1";
 export const SETTINGS_KEY = "talaria.web.settings.v1";
 export const ACTIVE_KEY = "talaria.web.active.v1";
+export const SETTINGS_OPEN_KEY = "talaria.web.settingsOpen.v1";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -94,6 +95,20 @@ export function loadActiveId(store: KeyValueStore): string | null {
 
 export function saveActiveId(store: KeyValueStore, id: string): void {
   write(store, ACTIVE_KEY, id);
+}
+
+/** Whether the user last left the settings panel open (`null`: never chose; the caller's default applies). */
+export function loadSettingsOpen(store: KeyValueStore): boolean | null {
+  try {
+    const value = store.getItem(SETTINGS_OPEN_KEY);
+    return value === "open" ? true : value === "closed" ? false : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSettingsOpen(store: KeyValueStore, open: boolean): void {
+  write(store, SETTINGS_OPEN_KEY, open ? "open" : "closed");
 }
 
 function write(store: KeyValueStore, key: string, value: string): string | null {
