@@ -87,6 +87,18 @@ class OutputBuilder {
   messageId: string | undefined;
   calls = new Map<number, { id: string; callId: string; name: string; args: string }>();
 
+  /** The state at the end: `incomplete` when the token limit cut the answer. */
+  finalState(finish: Extract<ChatEvent, { type: "finish" }>): ResponseState {
+    const incomplete = finish.reason === "length";
+    return {
+      status: incomplete ? "incomplete" : "completed",
+      output: this.items,
+      usage: finish.usage,
+      ...(incomplete ? { incompleteReason: "max_output_tokens" as const } : {}),
+      toolCallErrors: this.errors,
+    };
+  }
+
   /** Close the text so far into a message item (trimmed when tool calls follow). */
   closeText(trim: boolean): OutputItem | undefined {
     const text = trim ? this.text.trim() : this.text;
@@ -122,15 +134,7 @@ export async function collectResponse(meta: ResponseMeta, events: AsyncIterable<
       }
       case "finish": {
         b.closeText(b.items.length > 0);
-        const incomplete = event.reason === "length";
-        const state: ResponseState = {
-          status: incomplete ? "incomplete" : "completed",
-          output: b.items,
-          usage: event.usage,
-          ...(incomplete ? { incompleteReason: "max_output_tokens" as const } : {}),
-          toolCallErrors: b.errors,
-        };
-        return { response: responseObject(meta, state), output: b.items };
+        return { response: responseObject(meta, b.finalState(event)), output: b.items };
       }
       case "generation-start":
       case "tool-call-delta":
@@ -221,14 +225,8 @@ export class ResponseStreamEncoder implements OpenAIStreamEncoder<ChatEvent> {
       }
       case "finish": {
         const out = this.#closeMessage(b.items.length > 0);
-        const incomplete = event.reason === "length";
-        const state: ResponseState = {
-          status: incomplete ? "incomplete" : "completed",
-          output: b.items,
-          usage: event.usage,
-          ...(incomplete ? { incompleteReason: "max_output_tokens" as const } : {}),
-          toolCallErrors: b.errors,
-        };
+        const state = b.finalState(event);
+        const incomplete = state.status === "incomplete";
         const response = responseObject(meta, state);
         this.#options.onComplete?.(response, b.items);
         return out + this.#event(incomplete ? "response.incomplete" : "response.completed", { response });
