@@ -132,7 +132,7 @@ function answer(s: Seen, res: http.ServerResponse, plans: Plan[]): void {
   const { body: b } = s;
   switch (`${s.method} ${s.path}`) {
     case "GET /v1/models": return json(200, entry("models").response?.body);
-    case "GET /version": return json(200, entry("version").response?.body);
+    case "GET /version": return json(200, versionOverride === undefined ? entry("version").response?.body : { version: versionOverride });
     case "GET /health": return void res.writeHead(200, { "content-length": "0" }).end();
     case "GET /metrics": return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(`${(entry("metrics").response?.body_lines ?? []).join("\n")}\n`);
     case "POST /tokenize": {
@@ -162,8 +162,11 @@ function answer(s: Seen, res: http.ServerResponse, plans: Plan[]): void {
   }
 }
 
+/** The version the fake reports instead of the fixture's (an older vLLM). */
+let versionOverride: string | undefined;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  versionOverride = undefined;
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
@@ -232,6 +235,14 @@ describe("vLLM dialect against the documented contract fixture (vLLM cannot run 
     const whole = (entry("completions").response?.body as Chunk).choices[0] as Choice;
     expect(events(STREAM).flatMap((c) => c.choices.flatMap((x) => x.token_ids ?? []))).toEqual(whole.token_ids);
     expect((await fetch(`${fake.url}/props`)).status).toBe(404);
+  });
+
+  it("a vLLM older than 0.11 (which ignores structured_outputs silently) gets no grammar: refused by name, never unconstrained", async () => {
+    versionOverride = "0.10.2";
+    const { fake, engine } = await setup();
+    expect(engine.capabilities.grammar).toBe(false);
+    await expect(run(engine, { prompt: PROMPT, maxTokens: 4, grammar: gbnfConstraint('root ::= "a"') })).rejects.toMatchObject({ code: "unsupported" });
+    expect(fake.completions()).toHaveLength(0);
   });
 
   it("auto-detects vLLM (/props 404, /version) and describes the model: max_model_len, id, markers, end of generation", async () => {
