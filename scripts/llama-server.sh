@@ -4,7 +4,7 @@
 #   1. the cache:   $TALARIA_LLAMA_SERVER_CACHE (default ${TMPDIR:-/tmp}/talaria-llama-server)/<commit>/llama-server
 #   2. a prebuilt:  ${TALARIA_SHARED_DIR:-<repo>/../shared}/prebuilt/llama-server-<commit>-linux-x64-cpu, when its
 #                   .sha256 matches (see that folder's README.md); copied into the cache
-#   3. with --build: clone the bundle (kept in the cache) and build it (~40 min on 2 cores), else exit 3
+#   3. with --build: clone the bundle (kept in the cache) and build it (6–7 min on 2 idle cores, up to ~40 on busy ones), else exit 3
 # Only the path goes to stdout; progress and build output go to stderr.
 #
 # Usage: llama-server.sh [--build] [--print-commit]
@@ -49,7 +49,7 @@ if [[ -f "$prebuilt" && -f "$prebuilt.sha256" && "$(uname -sm)" == "Linux x86_64
 fi
 
 if [[ $build -eq 0 ]]; then
-  echo "llama-server.sh: no llama-server for llama.cpp $commit (not in $dir, no prebuilt copy); build it (~40 min on 2 cores): bash scripts/llama-server.sh --build" >&2
+  echo "llama-server.sh: no llama-server for llama.cpp $commit (not in $dir, no prebuilt copy); build it (6–7 min on 2 idle cores): bash scripts/llama-server.sh --build" >&2
   exit 3
 fi
 
