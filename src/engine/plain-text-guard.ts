@@ -63,6 +63,7 @@ export class PlainTextGuard {
   }
 }
 
-function escapeRegExp(text: string): string {
+/** `text` as a literal in a regular expression. */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

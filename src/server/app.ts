@@ -101,7 +101,7 @@ export interface TalariaApp {
 }
 
 /** A served model: its load state (`/health` is 503 while loading or after a failed load) and its queue. */
-function servedModel(id: string, backend: ServerBackend | Promise<ServerBackend>, queue: AdmissionQueue): ServedModel & { readonly failed: () => boolean } {
+function servedModel(id: string, backend: ServerBackend | Promise<ServerBackend>, queue: AdmissionQueue): ServedModel {
   let state: LoadState = { kind: "loading" };
   Promise.resolve(backend).then(
     (b) => {
@@ -116,7 +116,6 @@ function servedModel(id: string, backend: ServerBackend | Promise<ServerBackend>
     id,
     queue,
     backend: () => (state.kind === "ready" ? state.backend : undefined),
-    failed: () => state.kind === "failed",
     requireBackend: () => {
       if (state.kind === "ready") return state.backend;
       throw new ApiError(503, "unavailable_error", state.kind === "loading" ? "Loading model" : "The model failed to load.", {
@@ -156,7 +155,7 @@ function methodGuard(methods: readonly ("GET" | "POST" | "DELETE")[]): Middlewar
 export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const maxQueue = options.maxQueue ?? 64;
-  const served: (ServedModel & { readonly failed: () => boolean })[] = [
+  const served: ServedModel[] = [
     { id: options.modelId, backend: options.backend, parallel: options.parallel ?? 1, maxQueue },
     ...(options.models ?? []).map((m) => ({ id: m.id, backend: m.backend, parallel: m.parallel ?? 1, maxQueue: m.maxQueue ?? maxQueue })),
   ].map((m) => servedModel(m.id, m.backend, new AdmissionQueue({ capacity: m.parallel, maxQueue: m.maxQueue })));
@@ -165,7 +164,7 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     if (ids.has(m.id)) throw new RangeError(`model id ${JSON.stringify(m.id)} is served twice`);
     ids.add(m.id);
   }
-  const main = served[0] as ServedModel & { readonly failed: () => boolean };
+  const main = served[0] as ServedModel;
   const queue = main.queue;
   const metrics = new ServerMetrics({
     running: () => served.reduce((n, m) => n + m.queue.running, 0),

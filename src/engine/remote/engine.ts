@@ -201,9 +201,6 @@ export class RemoteEngine implements Engine {
   /** Ids of every special token known (markers, BOS/EOS): dropped by `detokenize` without `special`. */
   readonly #specialIds: ReadonlySet<TokenId>;
   #disposed = false;
-  #inFlight = 0;
-  #requests = 0;
-  #errors = 0;
 
   /** @internal Use {@link createRemoteEngine}. */
   constructor(http: BackendHttp, dialect: BackendDialect, description: BackendDescription, info: ModelInfo, options: RemoteEngineOptions) {
@@ -238,11 +235,6 @@ export class RemoteEngine implements Engine {
   /** The backend's base URL. */
   get url(): string {
     return this.#http.origin;
-  }
-
-  /** Requests sent and failed since start (for the router's metrics). */
-  get counters(): { readonly requests: number; readonly errors: number; readonly inFlight: number } {
-    return { requests: this.#requests, errors: this.#errors, inFlight: this.#inFlight };
   }
 
   async tokenize(input: string | PromptText, options: TokenizeOptions = {}): Promise<TokenId[]> {
@@ -397,8 +389,6 @@ export class RemoteEngine implements Engine {
     const onAbort = (): void => controller.abort();
     request.signal?.addEventListener("abort", onAbort, { once: true });
     if (request.signal?.aborted === true) controller.abort();
-    this.#inFlight++;
-    this.#requests++;
     let generated = 0;
     let reason: FinishReason | undefined;
     let cached = 0;
@@ -477,7 +467,6 @@ export class RemoteEngine implements Engine {
       if (reason !== "stop-string") yield* output.finish();
       yield { type: "finish", reason, ...(stopText === undefined ? {} : { stopText }), usage: usage(generated, cached, promptTokens) };
     } catch (error) {
-      this.#errors++;
       // Nothing generated yet: whatever broke (connection, timeout, a 5xx, an error event), the request can
       // go to another replica without the client seeing a replay.
       if (generated === 0 && error instanceof BackendError && (error.kind === "broken" || error.kind === "timeout" || (error.kind === "status" && (error.status ?? 0) >= 500))) {
@@ -485,7 +474,6 @@ export class RemoteEngine implements Engine {
       }
       throw toEngineError(error, this.#name);
     } finally {
-      this.#inFlight--;
       request.signal?.removeEventListener("abort", onAbort);
       controller.abort();
       lease.release();

@@ -17,6 +17,7 @@
  */
 import { prefixGrammarWithTriggers } from "../../grammar/index.js";
 import { LruMap } from "../../util/lru.js";
+import { escapeRegExp } from "../plain-text-guard.js";
 import type { EngineCapabilities, TokenId, TokenLogprob } from "../types.js";
 import { BackendError, type BackendHttp } from "./http.js";
 import { prometheusSum, type BackendDescription, type BackendDialect, type BackendLoad, type DialectEvent, type DialectGenerateRequest, type TokenizePiece } from "./dialect.js";
@@ -76,9 +77,6 @@ function lazyGrammar(gbnf: string, triggers: readonly string[]): string {
   return out;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** The `/completion` body for a request (exported for the dialect's unit test). */
 export function llamaServerCompletionBody(request: DialectGenerateRequest): Record<string, unknown> {

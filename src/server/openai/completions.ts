@@ -65,26 +65,6 @@ export function toTextCompletion(meta: CompletionMeta, results: readonly Complet
   } satisfies WireCompletion;
 }
 
-/** One streamed `text_completion` chunk as SSE text. */
-export function encodeCompletionChunk(
-  meta: CompletionMeta,
-  choice: number,
-  text: string,
-  tokens: readonly GeneratedToken[] | null,
-  finishReason: "stop" | "length" | null,
-  logprobs: boolean,
-  includeUsage: boolean,
-): string {
-  return encodeSseData({
-    id: meta.id,
-    object: "text_completion",
-    created: meta.created,
-    model: meta.model,
-    choices: [{ index: choice, text, logprobs: logprobs && tokens !== null ? toCompletionLogprobs(tokens) : null, finish_reason: finishReason }],
-    ...(includeUsage ? { usage: null } : {}),
-  } satisfies WireCompletionChunk);
-}
-
 /**
  * The last chunk of a stream with `stream_options.include_usage`: no choices, the request's usage (summed
  * over its choices by the caller) as SSE text.
@@ -137,7 +117,7 @@ export class CompletionChunkEncoder implements OpenAIStreamEncoder<CompletionEve
         return this.#chunk(choice, event.text, event.tokens, null);
       case "finish":
         this.#usages.push(event.usage);
-        return encodeCompletionChunk(o, choice, "", [], event.reason === "length" ? "length" : "stop", o.logprobs, o.includeUsage);
+        return this.#chunk(choice, "", [], event.reason === "length" ? "length" : "stop");
       default:
         event satisfies never;
         return "";
