@@ -10,7 +10,8 @@
  */
 import { createHermesChat, type TemplateChoice } from "../chat/hermes-chat.js";
 
-import type { ChatFinishReason, ChatMessage, ChatToolCall, ToolChoice, ToolDefinition } from "../chat/types.js";
+import type { ChatEvent, ChatFinishReason, ChatMessage, ChatToolCall, ToolChoice, ToolDefinition } from "../chat/types.js";
+import type { ChatService } from "../chat/service.js";
 import type { Engine, EngineWarningCode, SamplingOptions, Usage } from "../engine/types.js";
 import type { HermesProfileId, PromptStyle } from "../hermes/index.js";
 import { resolveTools, resultToContent, type AgentTool, type ResolvedTool } from "./tools.js";
@@ -50,12 +51,39 @@ export interface AgentOptions {
   readonly signal?: AbortSignal;
   /** Tool-call ids. Default `call_` + 24 random alphanumerics. */
   readonly createToolCallId?: () => string;
+  /**
+   * The chat service to run the model turns on, instead of one built from `engine` and the options
+   * above (a server shares its own). It must be created with `validate: false` and
+   * `undeclaredToolCalls: "call"` (the loop validates and answers unknown tools itself). Default: built here.
+   */
+  readonly service?: ChatService;
+  /** Wraps each model turn's chat events as they pass (a server's metrics). Default: none. */
+  readonly observeTurn?: (events: AsyncIterable<ChatEvent>) => AsyncIterable<ChatEvent>;
+  /**
+   * Asked before each valid call runs: `approve` runs it, `deny` answers the model with a tool error,
+   * `defer` ends the run (reason `approval-required`) with the calls not yet run left in `pending`
+   * (a Responses API `mcp_approval_request`). Default: every call runs.
+   */
+  readonly approve?: (call: ToolApprovalRequest, signal: AbortSignal) => Promise<"approve" | "deny" | "defer">;
+}
+
+/** A call waiting for approval. */
+export interface ToolApprovalRequest {
+  readonly step: number;
+  readonly id: string;
+  readonly name: string;
+  /** The arguments as the model wrote them (JSON text). */
+  readonly argumentsText: string;
 }
 
 /** Why a tool call did not produce a result. */
 export type ToolErrorKind =
   /** A `<tool_call>` block that is not a valid call (bad JSON, no name…); only without a grammar or when cut by maxTokens. */
   | "parse"
+  /** `approve` denied the call. */
+  | "denied"
+  /** The result does not fit the context (the model is told its size). */
+  | "result-too-large"
   /** The name is not a declared tool. */
   | "unknown-tool"
   /** The arguments fail the tool's schema (ajv) or its zod schema. */
@@ -71,7 +99,9 @@ export type AgentFinishReason =
   /** `maxDepth` tool rounds ran and the model was not asked again. */
   | "max-depth"
   /** The signal fired. */
-  | "abort";
+  | "abort"
+  /** `approve` deferred a call: the run stops before it (see the finish event's `pending`). */
+  | "approval-required";
 
 export type AgentEvent =
   | { readonly type: "step-start"; readonly step: number }
@@ -130,7 +160,11 @@ export type AgentEvent =
       readonly usage: Usage;
       /** The whole conversation, tool turns included (to continue it). */
       readonly messages: readonly ChatMessage[];
-    };
+      /** Reason `approval-required`: the calls of the last turn not yet run (the deferred one first). */
+      readonly pending?: readonly ToolApprovalRequest[];
+    }
+  /** `approve` was asked about a call (before it runs or is denied). */
+  | { readonly type: "tool-approval-request"; readonly step: number; readonly id: string; readonly name: string; readonly argumentsText: string }
 
 export class AgentOptionsError extends Error {
   constructor(message: string) {
@@ -178,7 +212,9 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
   const validators = new Map(tools.map((t) => [t.name, shared.compile(t.parameters)]));
 
   const engine = options.engine;
-  const { service } = createHermesChat(engine, {
+  const service =
+    options.service ??
+    createHermesChat(engine, {
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.style === undefined ? {} : { style: options.style }),
     ...(options.template === undefined ? {} : { template: options.template }),
@@ -186,11 +222,12 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     ...(options.createToolCallId === undefined ? {} : { createToolCallId: options.createToolCallId }),
     validate: false, // validated below, where failures become tool errors fed back to the model
     undeclaredToolCalls: "call", // answered below with an unknown-tool error the model can read
-  });
+  }).service;
   const declared: ToolDefinition[] = tools.map((t) => ({
     name: t.name,
     ...(t.description === undefined ? {} : { description: t.description }),
     parameters: t.parameters,
+    ...(t.argumentsConstraint === undefined ? {} : { argumentsConstraint: t.argumentsConstraint }),
   }));
 
   const messages: ChatMessage[] = [];
@@ -202,14 +239,16 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
   const signal = options.signal ?? new AbortController().signal;
   let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
   let rounds = 0;
-  const finish = (reason: AgentFinishReason, steps: number, answer?: string): AgentEvent => ({
+  const finish = (reason: AgentFinishReason, steps: number, answer?: string, pending?: readonly ToolApprovalRequest[]): AgentEvent => ({
     type: "finish",
     reason,
     steps,
     ...(answer === undefined ? {} : { answer }),
     usage,
     messages: [...messages],
+    ...(pending === undefined ? {} : { pending }),
   });
+  const maxTokens = options.maxTokens ?? 1024;
 
   for (let step = 1; ; step++) {
     if (signal.aborted) {
@@ -223,7 +262,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
       tools: declared,
       toolChoice: toChatToolChoice(choice),
       parallelToolCalls: options.parallelToolCalls ?? true,
-      maxTokens: options.maxTokens ?? 1024,
+      maxTokens,
       ...(options.sampling === undefined ? {} : { sampling: options.sampling }),
     });
 
@@ -231,7 +270,9 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     const calls: ChatToolCall[] = [];
     const parseErrors: { kind: string; raw: string }[] = [];
     let finishReason: ChatFinishReason = "stop";
-    for await (const event of service.stream(prepared, { signal })) {
+    let turnTokens = 0;
+    const turn = service.stream(prepared, { signal });
+    for await (const event of options.observeTurn === undefined ? turn : options.observeTurn(turn)) {
       switch (event.type) {
         case "text-delta":
           content += event.text;
@@ -249,6 +290,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
         case "finish":
           finishReason = event.reason;
           usage = addUsage(usage, event.usage);
+          turnTokens = event.usage.promptTokens + event.usage.completionTokens;
           break;
         case "generation-start":
         case "tool-call-start":
@@ -274,8 +316,28 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
       return;
     }
 
-    for (const call of calls) {
-      const events = await executeCall(call, byName.get(call.name), validators.get(call.name), step, signal);
+    // Tokens left for this round's results, keeping room for the next turn's reply.
+    let room = engine.info.contextSize - turnTokens - maxTokens;
+    for (const [i, call] of calls.entries()) {
+      let decision: "approve" | "deny" | "defer" = "approve";
+      if (options.approve !== undefined && byName.has(call.name)) {
+        yield { type: "tool-approval-request", step, id: call.id, name: call.name, argumentsText: call.arguments };
+        decision = await options.approve({ step, id: call.id, name: call.name, argumentsText: call.arguments }, signal).catch(() => "deny" as const);
+        if (signal.aborted) {
+          yield finish("abort", step);
+          return;
+        }
+        if (decision === "defer") {
+          const pending = calls.slice(i).map((c) => ({ step, id: c.id, name: c.name, argumentsText: c.arguments }));
+          yield finish("approval-required", step, undefined, pending);
+          return;
+        }
+      }
+      const events =
+        decision === "deny"
+          ? denied(call, step)
+          : await executeCall(call, byName.get(call.name), validators.get(call.name), step, signal, engine, Math.max(0, room));
+      room -= events.tokens ?? events.content.length;
       for (const event of events.events) yield event;
       messages.push({ role: "tool", content: events.content, toolCallId: call.id, name: call.name });
       if (signal.aborted) {
@@ -299,6 +361,38 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
   }
 }
 
+function denied(call: ChatToolCall, step: number): { events: AgentEvent[]; content: string; tokens?: number } {
+  const message = `the call of ${call.name} was not approved by the user`;
+  const content = errorContent(message);
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments);
+  } catch {
+    args = call.arguments;
+  }
+  return {
+    events: [
+      { type: "tool-call", step, id: call.id, name: call.name, arguments: args, argumentsText: call.arguments },
+      { type: "tool-error", step, id: call.id, name: call.name, kind: "denied", message, content },
+    ],
+    content,
+  };
+}
+
+/**
+ * Whether `content` fits in `room` tokens: judged by its length first (a token is at most
+ * {@link MAX_CHARS_PER_TOKEN} characters in practice), tokenized only when that cannot tell.
+ */
+async function measure(engine: Engine, content: string, room: number): Promise<{ over?: number; tokens?: number }> {
+  if (content.length <= room) return {}; // at least one character per token
+  if (content.length > room * MAX_CHARS_PER_TOKEN) return { over: Math.ceil(content.length / MAX_CHARS_PER_TOKEN) };
+  const n = (await engine.tokenize(content)).length;
+  return n > room ? { over: n } : { tokens: n };
+}
+
+/** Characters per token above which a text surely cannot fit (real tokenizers average 3-5). */
+const MAX_CHARS_PER_TOKEN = 16;
+
 /** Validate and run one call; the events to emit and the tool response content. */
 async function executeCall(
   call: ChatToolCall,
@@ -306,7 +400,9 @@ async function executeCall(
   validate: ((value: unknown) => ValidationResult) | undefined,
   step: number,
   signal: AbortSignal,
-): Promise<{ events: AgentEvent[]; content: string }> {
+  engine: Engine,
+  room: number,
+): Promise<{ events: AgentEvent[]; content: string; tokens?: number }> {
   let args: unknown;
   try {
     args = JSON.parse(call.arguments);
@@ -337,8 +433,13 @@ async function executeCall(
   try {
     const result: unknown = await tool.execute(value, { signal, callId: call.id, step });
     const content = resultToContent(result);
+    const { over, tokens } = await measure(engine, content, room);
+    if (over !== undefined) {
+      const estimated = content.length > room * MAX_CHARS_PER_TOKEN ? "at least " : "";
+      return fail("result-too-large", `the result of ${call.name} is ${estimated}${over} tokens (${content.length} characters); only ${room} fit in the context: ask for less`);
+    }
     events.push({ type: "tool-result", step, id: call.id, name: call.name, result, content, durationMs: performance.now() - started });
-    return { events, content };
+    return { events, content, ...(tokens === undefined ? {} : { tokens }) };
   } catch (error) {
     return fail("execution", error instanceof Error ? error.message : String(error));
   }

@@ -30,6 +30,11 @@ export interface AgentTool<Args = Record<string, unknown>> {
   /** JSON Schema of the arguments object, or a zod schema. Default: no arguments (`{}`). */
   readonly parameters?: JsonSchema | z.ZodType;
   /**
+   * `json-object`: the grammar holds the arguments to a JSON object only, and the schema is checked by
+   * the validator (for schemas the grammar cannot enforce, e.g. MCP tools'). Default `schema`.
+   */
+  readonly argumentsConstraint?: "schema" | "json-object";
+  /**
    * Runs the tool with validated arguments. The result goes back to the model as the tool response's
    * `content`: a string as it is, anything else as JSON. A thrown error goes back as an error response.
    */
@@ -62,6 +67,7 @@ export interface ResolvedTool {
   readonly parameters: JsonSchema;
   /** Present when the tool was defined with zod: parses (and transforms) the arguments after ajv. */
   readonly zod?: z.ZodType;
+  readonly argumentsConstraint?: "schema" | "json-object";
   readonly execute: (args: unknown, context: ToolExecutionContext) => unknown;
 }
 
@@ -107,6 +113,7 @@ export function resolveTools(tools: readonly AgentTool<never>[]): ResolvedTool[]
       ...(tool.description === undefined ? {} : { description: tool.description }),
       parameters,
       ...(zod === undefined ? {} : { zod }),
+      ...(tool.argumentsConstraint === undefined ? {} : { argumentsConstraint: tool.argumentsConstraint }),
       execute: (args, context) => tool.execute(args as never, context),
     };
   });

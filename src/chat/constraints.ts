@@ -32,6 +32,9 @@ export interface ConstraintInput {
  */
 export type ConstraintBuilder = (input: ConstraintInput) => GrammarConstraint | undefined;
 
+/** The arguments of a tool whose schema is only validated (`argumentsConstraint: "json-object"`). */
+const ANY_OBJECT: Readonly<Record<string, unknown>> = { type: "object" };
+
 /** No constrained decoding: `required`/named tool choice and JSON modes rely on the prompt alone. */
 export const noConstraints: ConstraintBuilder = () => undefined;
 
@@ -71,7 +74,10 @@ export function createGrammarConstraints(syntax: ToolCallSyntax, options: Gramma
   const budget = options.budget === undefined ? {} : { budget: options.budget };
   return (input) => {
     const { toolChoice, tools, responseFormat } = input;
-    const specs = (list: readonly ToolDefinition[]) => list.map((t) => ({ name: t.name, ...(t.parameters === undefined ? {} : { parameters: t.parameters }) }));
+    const specs = (list: readonly ToolDefinition[]) =>
+      list.map((t) =>
+        t.argumentsConstraint === "json-object" ? { name: t.name, parameters: ANY_OBJECT } : { name: t.name, ...(t.parameters === undefined ? {} : { parameters: t.parameters }) },
+      );
     const toolError = (error: JsonSchemaGrammarError): ChatError => {
       const index = tools.findIndex((t) => error.message.startsWith(`tool ${JSON.stringify(t.name)}:`));
       return new ChatError(`Cannot enforce the tool parameters schema: ${describe(error)}`, "unsupported", index >= 0 ? `tools[${index}].function.parameters` : "tools", {

@@ -26,6 +26,11 @@ export interface ToolDefinition {
   readonly parameters?: Readonly<Record<string, unknown>>;
   /** OpenAI `strict`: arguments must match `parameters` exactly (enforced with a grammar when available). */
   readonly strict?: boolean;
+  /**
+   * What the grammar holds the arguments to: `schema` (`parameters`), or `json-object` (any JSON object;
+   * for a schema the grammar cannot enforce, whose arguments are then only validated). Default `schema`.
+   */
+  readonly argumentsConstraint?: "schema" | "json-object";
 }
 
 export type ToolChoice =

@@ -66,6 +66,8 @@ export function formatEvent(event: AgentEvent, state: { midLine: boolean }): str
       return event.text;
     case "tool-call":
       return line(`→ ${event.name} ${event.argumentsText}`);
+    case "tool-approval-request":
+      return "";
     case "tool-result":
       return line(`← ${event.name} ${event.content}`);
     case "tool-error":
@@ -149,6 +151,8 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
         return 2;
       case "abort":
         return 130;
+      case "approval-required": // the CLI asks no approval
+        return 1;
       default:
         finish.reason satisfies never;
         return 1;
