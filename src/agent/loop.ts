@@ -319,6 +319,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     // Tokens left for this round's results, keeping room for the next turn's reply.
     let room = engine.info.contextSize - turnTokens - maxTokens;
     for (const [i, call] of calls.entries()) {
+      yield { type: "tool-call", step, id: call.id, name: call.name, arguments: parseArguments(call.arguments), argumentsText: call.arguments };
       let decision: "approve" | "deny" | "defer" = "approve";
       if (options.approve !== undefined && byName.has(call.name)) {
         yield { type: "tool-approval-request", step, id: call.id, name: call.name, argumentsText: call.arguments };
@@ -361,22 +362,18 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
   }
 }
 
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 function denied(call: ChatToolCall, step: number): { events: AgentEvent[]; content: string; tokens?: number } {
   const message = `the call of ${call.name} was not approved by the user`;
   const content = errorContent(message);
-  let args: unknown;
-  try {
-    args = JSON.parse(call.arguments);
-  } catch {
-    args = call.arguments;
-  }
-  return {
-    events: [
-      { type: "tool-call", step, id: call.id, name: call.name, arguments: args, argumentsText: call.arguments },
-      { type: "tool-error", step, id: call.id, name: call.name, kind: "denied", message, content },
-    ],
-    content,
-  };
+  return { events: [{ type: "tool-error", step, id: call.id, name: call.name, kind: "denied", message, content }], content };
 }
 
 /**
@@ -393,7 +390,7 @@ async function measure(engine: Engine, content: string, room: number): Promise<{
 /** Characters per token above which a text surely cannot fit (real tokenizers average 3-5). */
 const MAX_CHARS_PER_TOKEN = 16;
 
-/** Validate and run one call; the events to emit and the tool response content. */
+/** Validate and run one call (its `tool-call` event is already out); the events to emit and the tool response content. */
 async function executeCall(
   call: ChatToolCall,
   tool: ResolvedTool | undefined,
@@ -403,13 +400,8 @@ async function executeCall(
   engine: Engine,
   room: number,
 ): Promise<{ events: AgentEvent[]; content: string; tokens?: number }> {
-  let args: unknown;
-  try {
-    args = JSON.parse(call.arguments);
-  } catch {
-    args = call.arguments;
-  }
-  const events: AgentEvent[] = [{ type: "tool-call", step, id: call.id, name: call.name, arguments: args, argumentsText: call.arguments }];
+  const args = parseArguments(call.arguments);
+  const events: AgentEvent[] = [];
   const fail = (kind: ToolErrorKind, message: string, details?: readonly string[], issues?: readonly ValidationIssue[]) => {
     const content = errorContent(message, details);
     events.push({ type: "tool-error", step, id: call.id, name: call.name, kind, message, content, ...(issues === undefined ? {} : { issues }) });

@@ -13,7 +13,8 @@
  * - remote servers: `url` and `headers`; `type` `"http"` (streamable HTTP, the default for a `url`) or `"sse"`
  *   (the older HTTP+SSE transport).
  * - Talaria's own keys: `timeout` (seconds a tool call may take, default {@link DEFAULT_MCP_TOOL_TIMEOUT_S}),
- *   `disabled` (skip the server).
+ *   `tools` (offer only these of its tools: every tool description costs prompt tokens), `disabled`
+ *   (skip the server).
  * - `${NAME}` in `args`, `env`, `cwd`, `url` and `headers` is replaced with the environment variable NAME
  *   (an unset one is an error), so secrets stay out of the file.
  *
@@ -45,6 +46,8 @@ export interface McpServerConfig {
   readonly transport: McpTransportConfig;
   /** Milliseconds one tool call may take. Default {@link DEFAULT_MCP_TOOL_TIMEOUT_S} s. */
   readonly toolTimeoutMs: number;
+  /** Only these of the server's tools are offered (its own names). Default: all it lists. */
+  readonly tools?: readonly string[];
 }
 
 export class McpConfigError extends Error {
@@ -68,6 +71,7 @@ const entrySchema = z
     url: z.string().min(1).optional(),
     headers: stringMap.optional(),
     timeout: z.number().positive().optional(),
+    tools: z.array(z.string().min(1)).optional(),
     disabled: z.boolean().optional(),
   })
   .strict();
@@ -100,6 +104,8 @@ export interface ParseMcpConfigOptions {
   readonly baseDir?: string;
   /** For `${NAME}`. Default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Seconds a tool call may take on servers that set no `timeout`. Default {@link DEFAULT_MCP_TOOL_TIMEOUT_S}. */
+  readonly defaultTimeoutS?: number;
 }
 
 /**
@@ -159,13 +165,18 @@ export function parseMcpConfig(document: unknown, options: ParseMcpConfigOptions
         headers: Object.fromEntries(Object.entries(e.headers ?? {}).map(([k, v]) => [k, x(v, `headers.${k}`)])),
       };
     }
-    out.push({ label, transport, toolTimeoutMs: Math.round((e.timeout ?? DEFAULT_MCP_TOOL_TIMEOUT_S) * 1000) });
+    out.push({
+      label,
+      transport,
+      toolTimeoutMs: Math.round((e.timeout ?? options.defaultTimeoutS ?? DEFAULT_MCP_TOOL_TIMEOUT_S) * 1000),
+      ...(e.tools === undefined ? {} : { tools: e.tools }),
+    });
   }
   return out;
 }
 
 /** Read and parse an MCP config file (see {@link parseMcpConfig}; `cwd`s resolve against the file's directory). */
-export async function readMcpConfig(file: string, env?: Readonly<Record<string, string | undefined>>): Promise<McpServerConfig[]> {
+export async function readMcpConfig(file: string, options: Pick<ParseMcpConfigOptions, "env" | "defaultTimeoutS"> = {}): Promise<McpServerConfig[]> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -178,5 +189,5 @@ export async function readMcpConfig(file: string, env?: Readonly<Record<string, 
   } catch (error) {
     throw new McpConfigError(`${file} is not JSON: ${(error as Error).message}`);
   }
-  return parseMcpConfig(document, { source: file, baseDir: path.dirname(path.resolve(file)), ...(env === undefined ? {} : { env }) });
+  return parseMcpConfig(document, { ...options, source: file, baseDir: path.dirname(path.resolve(file)) });
 }

@@ -127,12 +127,13 @@ export class McpToolset {
 
   /** Recompute exposed names and grammar checks from the connections' current tool lists. */
   refresh(): void {
+    const offered = (c: McpConnection): readonly McpToolInfo[] => (c.config.tools === undefined ? c.tools : c.tools.filter((t) => c.config.tools?.includes(t.name)));
     const count = new Map<string, number>();
-    for (const c of this.#connections) for (const t of c.tools) count.set(sanitize(t.name), (count.get(sanitize(t.name)) ?? 0) + 1);
+    for (const c of this.#connections) for (const t of offered(c)) count.set(sanitize(t.name), (count.get(sanitize(t.name)) ?? 0) + 1);
     const out: McpToolSummary[] = [];
     const taken = new Set<string>(this.#reserved);
     for (const c of this.#connections) {
-      for (const tool of c.tools) {
+      for (const tool of offered(c)) {
         const base = sanitize(tool.name);
         let name = (count.get(base) ?? 0) > 1 || this.#reserved.has(base) ? sanitize(`${c.label}__${base}`) : base;
         for (let i = 2; taken.has(name); i++) name = sanitize(`${c.label}__${base}`).slice(0, 60) + `_${i}`;

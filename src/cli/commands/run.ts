@@ -1,5 +1,6 @@
 /**
- * `talaria run --model F --tools tools.ts "query"`: the agent loop in the terminal. Prints each step
+ * `talaria run --model F --tools tools.ts "query"` (and/or `--mcp mcp.json`: MCP servers' tools, started
+ * for the run and ended after it): the agent loop in the terminal. Prints each step
  * (text, calls with their arguments, results, errors); the last step's streamed text is the answer
  * (printed once), then a summary line. `--json` prints one JSON
  * document with the whole trace instead. Exit codes: 0 answered, 1 error, 2 `--max-depth` reached
@@ -14,10 +15,15 @@ import { addBackendOptions, backendFlagsOf, loadAnyEngine, type BackendFlags } f
 import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 import { parseNumber } from "../option-parsers.js";
 import { withSigintAbort } from "../sigint.js";
+import { McpToolset, readMcpConfig, type McpServerConfig } from "../../mcp/index.js";
 
 export interface RunCommandOptions extends Readonly<BackendFlags> {
   readonly model?: string;
-  readonly tools: readonly string[];
+  readonly tools?: readonly string[];
+  /** `mcpServers` JSON files (repeatable). */
+  readonly mcp?: readonly string[];
+  /** Seconds an MCP tool call may take where the config sets no `timeout`. Default 60. */
+  readonly mcpTimeout?: number;
   readonly system?: string;
   readonly profile?: string;
   readonly style: string;
@@ -91,9 +97,26 @@ export function formatEvent(event: AgentEvent, state: { midLine: boolean }): str
 
 export async function runRun(query: string, options: RunCommandOptions, io: RunIo, engineOverride?: Engine): Promise<number> {
   if (options.style !== "card" && options.style !== "template") throw new Error(`--style must be card or template, got ${options.style}`);
-  if (options.tools.length === 0) throw new Error("give at least one --tools FILE");
+  const toolFiles = options.tools ?? [];
+  const mcpFiles = options.mcp ?? [];
+  if (toolFiles.length === 0 && mcpFiles.length === 0) throw new Error("give at least one --tools FILE or --mcp FILE");
   const tools: AgentTool<never>[] = [];
-  for (const file of options.tools) tools.push(...(await loadToolsModule(file)));
+  for (const file of toolFiles) tools.push(...(await loadToolsModule(file)));
+  const configs: McpServerConfig[] = [];
+  for (const file of mcpFiles) configs.push(...(await readMcpConfig(file, options.mcpTimeout === undefined ? {} : { defaultTimeoutS: options.mcpTimeout })));
+  const mcp =
+    configs.length === 0
+      ? undefined
+      : await McpToolset.start(configs, { log: (line) => io.stderr.write(line + "\n"), reservedNames: tools.map((t) => t.name) });
+  try {
+    if (mcp !== undefined) tools.push(...mcp.agentTools());
+    return await runWithTools(query, options, io, tools, engineOverride);
+  } finally {
+    await mcp?.close();
+  }
+}
+
+async function runWithTools(query: string, options: RunCommandOptions, io: RunIo, tools: AgentTool<never>[], engineOverride: Engine | undefined): Promise<number> {
   const engine =
     engineOverride ??
     (await loadAnyEngine({
@@ -118,7 +141,7 @@ export async function runRun(query: string, options: RunCommandOptions, io: RunI
       query,
       ...(options.system === undefined ? {} : { system: options.system }),
       profile: profile.id,
-      style: options.style,
+      style: options.style === "template" ? "template" : "card",
       ...(options.template === undefined ? {} : { template: options.template }),
       maxDepth: options.maxDepth,
       toolChoice: parseToolChoice(options.toolChoice),
@@ -168,7 +191,9 @@ export function register(program: Command): void {
     .description("Answer a query with an agent loop: the model calls your tools (a .js/.mjs/.ts module) until it answers.")
     .argument("<query>", "what to ask")
     .option("--model <gguf>", "GGUF file or hf: URI (or --backend <url>)")
-    .requiredOption("--tools <file>", "module exporting tools (.js, .mjs or .ts; repeatable)", collect)
+    .option("--tools <file>", "module exporting tools (.js, .mjs or .ts; repeatable)", collect)
+    .option("--mcp <file>", "MCP servers as tools: an mcpServers JSON file (repeatable; docs/mcp.md)", collect)
+    .option("--mcp-timeout <seconds>", "seconds an MCP tool call may take where the config sets no timeout (default 60)", parseNumber)
     .option("--system <text>", "system message")
     .option("--profile <profile>", "hermes-2-pro | hermes-3 | hermes-3-llama-3.2-3b | chatml (default: detected)")
     .option("--style <style>", "function-calling prompt style: card or template", "card")
