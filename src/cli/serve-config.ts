@@ -2,6 +2,8 @@
  * `talaria serve --config FILE`: the models a server answers with, each an embedded GGUF or a pool
  * of backend servers (llama-server / vLLM replicas). JSON, validated with zod; see docs/scale-out.md.
  *
+ * An optional `"mcp"` section holds MCP servers in the `mcpServers` shape (docs/mcp.md).
+ *
  * ```json
  * {
  *   "models": [
@@ -17,6 +19,7 @@ import path from "node:path";
 import { InvalidArgumentError } from "commander";
 import { z } from "zod";
 import type { BackendFlags } from "./engine-loader.js";
+import { parseMcpConfig, type McpServerConfig } from "../mcp/index.js";
 
 const url = z.string().refine((u) => {
   try {
@@ -50,7 +53,7 @@ const entrySchema = z
   .strict()
   .refine((e) => (e.model === undefined) !== (e.backends === undefined), "each model needs exactly one of 'model' (a GGUF) or 'backends' (server URLs)");
 
-const configSchema = z.object({ models: z.array(entrySchema).min(1) }).strict();
+const configSchema = z.object({ models: z.array(entrySchema).min(1), mcp: z.unknown().optional() }).strict();
 
 /** One served model, as `runServe` takes it. */
 export interface ServeConfigModel {
@@ -62,7 +65,7 @@ export interface ServeConfigModel {
 }
 
 /** Read and validate a config file; relative paths in it are relative to the file. */
-export async function readServeConfig(file: string): Promise<{ readonly models: readonly ServeConfigModel[] }> {
+export async function readServeConfig(file: string, mcpTimeoutS?: number): Promise<{ readonly models: readonly ServeConfigModel[]; readonly mcp: readonly McpServerConfig[] }> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(file, "utf8"));
@@ -103,5 +106,10 @@ export async function readServeConfig(file: string): Promise<{ readonly models: 
       ...(e.contextSize === undefined ? {} : { contextSize: e.contextSize }),
     };
   });
-  return { models };
+  // `mcp`: an mcpServers document (or its bare map), as `--mcp FILE` takes (docs/mcp.md).
+  const mcp =
+    parsed.data.mcp === undefined
+      ? []
+      : parseMcpConfig(parsed.data.mcp, { source: `--config ${file}: mcp`, baseDir: base, ...(mcpTimeoutS === undefined ? {} : { defaultTimeoutS: mcpTimeoutS }) });
+  return { models, mcp };
 }

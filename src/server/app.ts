@@ -23,6 +23,9 @@ import { mountMessagesRoutes } from "./routes/messages.js";
 import { mountResponsesRoutes } from "./routes/responses.js";
 import { ResponsesStore } from "./responses/store.js";
 import { anthropicErrorBody } from "./anthropic/messages.js";
+import { mountMcpRoutes } from "./routes/mcp.js";
+import { ApprovalRegistry } from "./mcp/approvals.js";
+import type { McpToolset } from "../mcp/index.js";
 
 export type { ServerBackend } from "./routes/context.js";
 
@@ -54,6 +57,13 @@ export interface TalariaAppOptions {
    * `maxEntries` (least recently used evicted; 0 = store nothing), each for `ttlMs`. Default 1,000 for one hour.
    */
   readonly responsesStore?: { readonly maxEntries?: number; readonly ttlMs?: number };
+  /**
+   * The operator's MCP servers: requests may use their tools (`{"type": "mcp", "server_label": …}`) and
+   * the server runs the calls (docs/mcp.md). Default none.
+   */
+  readonly mcp?: McpToolset;
+  /** Milliseconds a chat-API MCP run waits for a live approval before denying the call. Default 300,000. */
+  readonly mcpApprovalTimeoutMs?: number;
   /** Require `Authorization: Bearer <apiKey>` on every route except `/health`. Default: no auth. */
   readonly apiKey?: string;
   /**
@@ -262,6 +272,8 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     maxTokens: resolveMaxTokensPolicy(options.maxTokensDefault, options.maxTokensLimit),
     log,
+    mcp: options.mcp,
+    approvals: new ApprovalRegistry(options.mcpApprovalTimeoutMs),
   };
   mountModelRoutes(app, context);
   mountTokenizeRoutes(app, context);
@@ -269,13 +281,14 @@ export function createTalariaApp(options: TalariaAppOptions): TalariaApp {
   mountCompletionRoutes(app, context);
   mountMessagesRoutes(app, context);
   mountResponsesRoutes(app, context);
+  mountMcpRoutes(app, context);
 
-  const getPaths = ["/health", "/metrics", "/v1/models", "/v1/models/:id{.+}"];
+  const getPaths = ["/health", "/metrics", "/v1/models", "/v1/models/:id{.+}", "/v1/mcp/servers"];
   if (options.webUi !== false) getPaths.push("/", "/index.html", "/assets/*");
   for (const path of getPaths) app.all(path, methodGuard(["GET"]));
   app.all("/v1/responses/:id/input_items", methodGuard(["GET"]));
   app.all("/v1/responses/:id", methodGuard(["GET", "DELETE"]));
-  for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/messages", "/v1/messages/count_tokens", "/tokenize", "/detokenize", "/apply-template"]) {
+  for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/messages", "/v1/messages/count_tokens", "/tokenize", "/detokenize", "/apply-template", "/v1/mcp/approvals/:id"]) {
     app.all(path, methodGuard(["POST"]));
   }
 

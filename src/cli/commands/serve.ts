@@ -13,7 +13,8 @@ import { DEFAULT_GRAMMAR_BUDGET } from "../../grammar/index.js";
 import type { Engine } from "../../engine/types.js";
 import { addBackendOptions, backendFlagsOf, loadBackendEngine, loadEngine, type BackendFlags } from "../engine-loader.js";
 import { readServeConfig, type ServeConfigModel } from "../serve-config.js";
-import { parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
+import { parseNumber, parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
+import { McpToolset, readMcpConfig, type McpServerConfig } from "../../mcp/index.js";
 
 /** Hermes 3 Llama 3.2 3B, Q4_K_M, from NousResearch's GGUF repository (resolved by quantization tag). */
 export const DEFAULT_SERVE_MODEL = "hf:NousResearch/Hermes-3-Llama-3.2-3B-GGUF:Q4_K_M";
@@ -61,6 +62,12 @@ export interface ServeFlags extends BackendFlags {
   responsesStore?: number;
   /** Seconds a stored response is kept. Default 3,600. */
   responsesTtl?: number;
+  /** `mcpServers` JSON files: MCP servers whose tools requests may use (docs/mcp.md). Default none. */
+  mcp?: string[];
+  /** Seconds an MCP tool call may take where the config sets no `timeout`. Default 60. */
+  mcpTimeout?: number;
+  /** Seconds a chat-API MCP run waits for a live approval. Default 300. */
+  mcpApprovalTimeout?: number;
 }
 
 function parsePort(value: string): number {
@@ -100,8 +107,10 @@ export function createServeBackend(
   warn?: (message: string) => void,
 ): ServerBackend & { readonly setup: HermesChatSetup } {
   const { service, setup } = createHermesChat(engine, options);
+  // MCP runs: the agent loop validates arguments and answers unknown tools itself (same format).
+  const agent = createHermesChat(engine, { ...options, validate: false, undeclaredToolCalls: "call" });
   if (warn !== undefined) warnProfileOnce(getProfile(setup.profile), warn);
-  return { engine, chat: service, setup };
+  return { engine, chat: service, agentChat: agent.service, setup };
 }
 
 export interface RunServeResult {
@@ -130,9 +139,12 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   if (remote && flags.config !== undefined) throw new InvalidArgumentError("give --backend or --config, not both");
   if (remote && flags.model !== undefined) throw new InvalidArgumentError("give --model (an embedded model) or --backend (servers), not both");
   const id = flags.modelId === undefined ? {} : { id: flags.modelId };
+  const config = flags.config === undefined ? undefined : await readServeConfig(flags.config, flags.mcpTimeout);
+  const mcpConfigs: McpServerConfig[] = [...(config?.mcp ?? [])];
+  for (const file of flags.mcp ?? []) mcpConfigs.push(...(await readMcpConfig(file, flags.mcpTimeout === undefined ? {} : { defaultTimeoutS: flags.mcpTimeout })));
   const entries: readonly ServeConfigModel[] =
-    flags.config !== undefined
-      ? (await readServeConfig(flags.config)).models
+    config !== undefined
+      ? config.models
       : remote
         ? [{ ...id, backend: backendFlagsOf(flags) }]
         : [{ ...id, model: flags.model ?? DEFAULT_SERVE_MODEL, ...(flags.parallel === undefined ? {} : { parallel: flags.parallel }), ...(flags.contextSize === undefined ? {} : { contextSize: flags.contextSize }) }];
@@ -167,7 +179,20 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   for (const b of backends) b.catch(() => undefined); // reported by the caller through `engine`
   const main = loaded[0] as (typeof loaded)[number];
   const backend = backends[0] as Promise<ServerBackend>;
+  // MCP servers start before listening: one that cannot start is a start-up error naming it.
+  let mcp: McpToolset | undefined;
+  if (mcpConfigs.length > 0) {
+    try {
+      mcp = await McpToolset.start(mcpConfigs, { log });
+    } catch (error) {
+      await Promise.all(loaded.map(async (m) => (await m.engine.catch(() => undefined))?.dispose()));
+      throw error;
+    }
+    for (const s of mcp.servers()) log(`talaria serve: MCP server ${s.label}: ${s.tools.length} tool(s) (${s.tools.map((t) => t.name).join(", ")})`);
+  }
   const server = await startServer({
+    ...(mcp === undefined ? {} : { mcp }),
+    ...(flags.mcpApprovalTimeout === undefined ? {} : { mcpApprovalTimeoutMs: flags.mcpApprovalTimeout * 1000 }),
     backend,
     modelId: main.id,
     ...(loaded.length > 1 ? { models: loaded.slice(1).map((m, i) => ({ id: m.id, backend: backends[i + 1] as Promise<ServerBackend>, parallel: m.parallel })) } : {}),
@@ -201,6 +226,7 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
       if (stopped) return;
       stopped = true;
       await server.close();
+      await mcp?.close();
       await Promise.all(loaded.map(async (m) => (await m.engine.catch(() => undefined))?.dispose()));
     },
   };
@@ -253,6 +279,9 @@ export function register(program: Command): void {
     .option("--max-tokens-limit <n>", "largest max_tokens a request may ask for; above it 400 (default: no limit but the context)", parsePositiveInt)
     .option("--responses-store <n>", "Responses API: responses kept for previous_response_id and GET /v1/responses/{id}, least recently used evicted (0 = store none; default 1000)", parseNonNegativeInt)
     .option("--responses-ttl <seconds>", "Responses API: how long a stored response is kept (default 3600)", parsePositiveInt)
+    .option("--mcp <file>", "MCP servers (an mcpServers JSON file, repeatable) whose tools requests may use: the server runs the calls (docs/mcp.md)", collect)
+    .option("--mcp-timeout <seconds>", "seconds an MCP tool call may take where the config sets no timeout (default 60)", parseNumber)
+    .option("--mcp-approval-timeout <seconds>", "seconds a chat-API MCP run waits for the user's approval before denying the call (default 300)", parsePositiveInt)
     .option("--profile <id>", `Hermes profile: auto or ${PROFILE_IDS.join(", ")}`, "auto")
     .option("--style <style>", "function-calling prompt style: card (model card text) or template (the tool_use chat template)", "card")
     .option("--template <which>", TEMPLATE_OPTION_HELP, parseTemplateChoice);

@@ -22,7 +22,20 @@ export type OutputItem =
       readonly role: "assistant";
       readonly content: readonly { readonly type: "output_text"; readonly text: string; readonly annotations: readonly never[]; readonly logprobs: readonly never[] }[];
     }
-  | { readonly type: "function_call"; readonly id: string; readonly call_id: string; readonly name: string; readonly arguments: string; readonly status: "completed" | "in_progress" };
+  | { readonly type: "function_call"; readonly id: string; readonly call_id: string; readonly name: string; readonly arguments: string; readonly status: "completed" | "in_progress" }
+  | { readonly type: "mcp_list_tools"; readonly id: string; readonly server_label: string; readonly tools: readonly Readonly<Record<string, unknown>>[] }
+  | {
+      readonly type: "mcp_call";
+      readonly id: string;
+      readonly server_label: string;
+      readonly name: string;
+      readonly arguments: string;
+      readonly output: string | null;
+      readonly error: string | null;
+      readonly approval_request_id: string | null;
+      readonly status: "in_progress" | "completed" | "failed";
+    }
+  | { readonly type: "mcp_approval_request"; readonly id: string; readonly server_label: string; readonly name: string; readonly arguments: string };
 
 /** The request fields a response echoes, and its identity. */
 export interface ResponseMeta {
@@ -72,11 +85,21 @@ export function responseObject(meta: ResponseMeta, state: ResponseState): Record
 
 /** Output items as input items (for the stored conversation). */
 export function outputAsInput(output: readonly OutputItem[]): InputItem[] {
-  return output.map((item): InputItem =>
-    item.type === "message"
-      ? { type: "message", role: "assistant", content: item.content.map((c) => c.text).join("") }
-      : { type: "function_call", call_id: item.call_id, name: item.name, arguments: item.arguments },
-  );
+  return output.map((item): InputItem => {
+    switch (item.type) {
+      case "message":
+        return { type: "message", role: "assistant", content: item.content.map((c) => c.text).join("") };
+      case "function_call":
+        return { type: "function_call", call_id: item.call_id, name: item.name, arguments: item.arguments };
+      case "mcp_list_tools":
+        return { ...item, tools: [...item.tools] };
+      case "mcp_call":
+      case "mcp_approval_request":
+        return { ...item };
+      default:
+        return item satisfies never;
+    }
+  });
 }
 
 /** Accumulates events into output items (shared by the JSON answer and the stream). */

@@ -44,7 +44,22 @@ const functionCallOutputItem = z.object({
   status: z.string().optional(),
 });
 
-export const inputItem = z.union([functionCallItem, functionCallOutputItem, messageItem]);
+const mcpListToolsItem = z.object({ type: z.literal("mcp_list_tools"), id: z.string().optional(), server_label: z.string(), tools: z.array(z.unknown()), error: z.unknown().optional() });
+const mcpCallItem = z.object({
+  type: z.literal("mcp_call"),
+  id: z.string().min(1),
+  server_label: z.string(),
+  name: z.string().min(1),
+  arguments: z.string(),
+  output: z.string().nullish(),
+  error: z.string().nullish(),
+  approval_request_id: z.string().nullish(),
+  status: z.string().optional(),
+});
+const mcpApprovalRequestItem = z.object({ type: z.literal("mcp_approval_request"), id: z.string().min(1), server_label: z.string(), name: z.string().min(1), arguments: z.string() });
+const mcpApprovalResponseItem = z.object({ type: z.literal("mcp_approval_response"), id: z.string().optional(), approval_request_id: z.string().min(1), approve: z.boolean(), reason: z.string().nullish() });
+
+export const inputItem = z.union([functionCallItem, functionCallOutputItem, mcpListToolsItem, mcpCallItem, mcpApprovalRequestItem, mcpApprovalResponseItem, messageItem]);
 export type InputItem = z.infer<typeof inputItem>;
 
 const functionTool = z.object({
@@ -90,7 +105,7 @@ export const responsesRequestSchema = z.object({
 });
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 
-const UNSUPPORTED_ITEMS = new Set(["reasoning", "item_reference", "file_search_call", "web_search_call", "computer_call", "computer_call_output", "code_interpreter_call", "image_generation_call", "local_shell_call", "local_shell_call_output", "mcp_call", "mcp_list_tools", "mcp_approval_request", "mcp_approval_response", "custom_tool_call", "custom_tool_call_output"]);
+const UNSUPPORTED_ITEMS = new Set(["reasoning", "item_reference", "file_search_call", "web_search_call", "computer_call", "computer_call_output", "code_interpreter_call", "image_generation_call", "local_shell_call", "local_shell_call_output", "custom_tool_call", "custom_tool_call_output"]);
 const UNSUPPORTED_PARTS = new Set(["input_image", "input_file", "input_audio"]);
 
 function unsupported(message: string, param: string): never {
@@ -104,7 +119,7 @@ export function checkUnsupported(body: unknown): void {
   if (Array.isArray(b.tools)) {
     b.tools.forEach((t: unknown, i) => {
       const type = (t as { type?: unknown } | null)?.type;
-      if (typeof type === "string" && type !== "function") unsupported(`tools[${i}]: built-in tool '${type}' is not supported by this server; declare function tools (type "function").`, `tools[${i}].type`);
+      if (typeof type === "string" && type !== "function" && type !== "mcp") unsupported(`tools[${i}]: built-in tool '${type}' is not supported by this server; declare function tools (type "function") or this server's MCP servers (type "mcp").`, `tools[${i}].type`);
     });
   }
   if (Array.isArray(b.input)) {
@@ -130,11 +145,30 @@ export function checkUnsupported(body: unknown): void {
 const partsText = (content: string | readonly ({ type: string; text?: string; refusal?: string })[]): string =>
   typeof content === "string" ? content : content.map((p) => p.text ?? p.refusal ?? "").join("");
 
-/** The items of a response's conversation as chat messages (consecutive function calls join one assistant turn). */
-export function itemsToMessages(items: readonly InputItem[]): ChatMessage[] {
+/**
+ * The items of a response's conversation as chat messages (consecutive function calls join one assistant
+ * turn). MCP calls become a call and its result (`exposedName` maps a server's tool to the name the model
+ * saw); `mcp_list_tools` items and approval requests that were not answered are left out; an
+ * `mcp_approval_response` must have been resolved into an `mcp_call` before (`../mcp/responses.ts`).
+ */
+export function itemsToMessages(items: readonly InputItem[], exposedName: (label: string, name: string) => string = (_l, n) => n): ChatMessage[] {
   const out: ChatMessage[] = [];
   const names = new Map<string, string>();
+  const pushCall = (call: { id: string; name: string; arguments: string }): void => {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.role === "assistant" && (last.toolCalls?.length ?? 0) > 0) out[out.length - 1] = { ...last, toolCalls: [...(last.toolCalls ?? []), call] };
+    else if (last !== undefined && last.role === "assistant" && last.content !== null && (last.toolCalls?.length ?? 0) === 0) out[out.length - 1] = { ...last, toolCalls: [call] };
+    else out.push({ role: "assistant", content: null, toolCalls: [call] });
+  };
   for (const item of items) {
+    if (item.type === "mcp_list_tools" || item.type === "mcp_approval_request" || item.type === "mcp_approval_response") continue;
+    if (item.type === "mcp_call") {
+      const name = exposedName(item.server_label, item.name);
+      pushCall({ id: item.id, name, arguments: item.arguments });
+      const content = item.error != null ? JSON.stringify({ error: item.error }) : (item.output ?? "");
+      out.push({ role: "tool", content, toolCallId: item.id, name });
+      continue;
+    }
     if (item.type === "function_call") {
       names.set(item.call_id, item.name);
       const call = { id: item.call_id, name: item.name, arguments: item.arguments };

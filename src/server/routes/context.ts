@@ -8,11 +8,18 @@ import { readJsonBody } from "../body.js";
 import type { AdmissionQueue } from "../queue.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { ResponsesStore } from "../responses/store.js";
+import type { McpToolset } from "../../mcp/index.js";
+import type { ApprovalRegistry } from "../mcp/approvals.js";
 
 /** What the server needs once the model is loaded. */
 export interface ServerBackend {
   readonly engine: Engine;
   readonly chat: ChatService;
+  /**
+   * The chat service MCP runs use (the agent loop's: `validate: false`, `undeclaredToolCalls: "call"`, the
+   * same format as `chat`). Default none: requests with MCP tools get a 500.
+   */
+  readonly agentChat?: ChatService;
 }
 
 /** One model the server answers with: its id, its backend (once loaded) and its own admission queue. */
@@ -47,6 +54,10 @@ export interface RouteContext {
   readonly maxTokens: MaxTokensPolicy;
   /** Where server-side errors and warnings are logged (one line each). */
   readonly log: (message: string) => void;
+  /** The operator's MCP servers (`talaria serve --mcp`); undefined when none. */
+  readonly mcp: McpToolset | undefined;
+  /** Live approvals of chat-API MCP runs. */
+  readonly approvals: ApprovalRegistry;
 }
 
 /**

@@ -27,8 +27,11 @@ export interface Generation {
   collect<E, R>(streams: readonly AsyncIterable<E>[], collectOne: (events: AsyncIterable<E>) => Promise<R>): Promise<R[]>;
   /** Streaming: the SSE response of every choice's events (the request is freed when the stream ends). */
   /** `errorEvent`: the SSE text of a failure (default OpenAI's `data: {"error": …}`). */
-  stream<E extends GenerationEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>, errorEvent?: (error: ApiError) => string): Promise<Response>;
+  stream<E extends StreamedEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>, errorEvent?: (error: ApiError) => string): Promise<Response>;
 }
+
+/** What a stream may carry: generation events, or an MCP run's agent events (their finish has a reason too). */
+export type StreamedEvent = { readonly type: string; readonly reason?: unknown };
 
 /**
  * Wait for `n` sequences (→ 400 when `n` exceeds them all, 429 when the queue is full, 504 / 499 when
@@ -85,7 +88,7 @@ export async function startGeneration(ctx: RouteContext, queue: AdmissionQueue, 
         release();
       }
     },
-    stream<E extends GenerationEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>, errorEvent?: (error: ApiError) => string): Promise<Response> {
+    stream<E extends StreamedEvent>(streams: readonly AsyncGenerator<E, void, undefined>[], encoder: OpenAIStreamEncoder<E>, errorEvent?: (error: ApiError) => string): Promise<Response> {
       const encode = errorEvent ?? ((e: ApiError) => encodeStreamError(e.toBody()));
       const events = streams.length === 1 ? indexed(streams[0] as AsyncGenerator<E, void, undefined>) : mergeIndexed(streams);
       const pieces = openAIStream({
@@ -131,7 +134,7 @@ async function admit(ctx: RouteContext, queue: AdmissionQueue, weight: number, s
 }
 
 /** A choice's finish because the request was aborted (client gone or deadline): the stream ends there. */
-function isAbortFinish(event: GenerationEvent): boolean {
+function isAbortFinish(event: StreamedEvent): boolean {
   return event.type === "finish" && event.reason === "abort";
 }
 

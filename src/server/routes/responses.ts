@@ -11,6 +11,10 @@ import { checkUnsupported, inputItems, responsesRequestSchema, toChatRequest, ty
 import { collectResponse, outputAsInput, ResponseStreamEncoder, type OutputItem, type ResponseMeta } from "../responses/objects.js";
 import { checkPromptChars, maxTokensFor, promptChars, readJson, type RouteContext } from "./context.js";
 import { startGeneration } from "./generation.js";
+import { takeMcpTools } from "../mcp/request.js";
+import { AgentResponseEncoder, resolveApprovals } from "../mcp/responses.js";
+import { checkMcpCombination, mcpRun } from "./mcp.js";
+import { itemsToMessages } from "../responses/schemas.js";
 
 function notFound(id: string): ApiError {
   return new ApiError(404, "not_found_error", `Response with id '${id}' not found.`, { param: "response_id", code: "response_not_found" });
@@ -21,7 +25,7 @@ export function mountResponsesRoutes(app: Hono, ctx: RouteContext): void {
 
   app.post("/v1/responses", async (c) => {
     const arrivedAt = performance.now();
-    const raw = await readJson(c, ctx);
+    const { body: raw, mcp } = takeMcpTools(await readJson(c, ctx), ctx.mcp, "always");
     checkUnsupported(raw);
     const body = responsesRequestSchema.parse(raw);
     const served = ctx.model(body.model);
@@ -40,7 +44,18 @@ export function mountResponsesRoutes(app: Hono, ctx: RouteContext): void {
     const maxTokens = maxTokensFor(ctx.maxTokens, body.max_output_tokens, "max_output_tokens");
     const request = toChatRequest(body, history, maxTokens);
     checkPromptChars(backend, promptChars(request), "input");
-    const prepared = await backend.chat.prepare(request);
+    if (mcp === undefined && inputItems(body.input).some((i) => i.type === "mcp_approval_response")) {
+      throw new ApiError(400, "invalid_request_error", "An 'mcp_approval_response' needs the request's tools to include its MCP server (type \"mcp\").", { param: "input", code: "invalid_value" });
+    }
+    const prepared = mcp === undefined ? await backend.chat.prepare(request) : undefined;
+    let resolved: Awaited<ReturnType<typeof resolveApprovals>> | undefined;
+    if (mcp !== undefined) {
+      checkMcpCombination(request, 1);
+      const allowed = new Set(ctx.mcp?.summaries(mcp.selection).map((t) => t.name) ?? []);
+      // Approved calls run first, before admission (they use no sequence), within the request's deadline.
+      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+      resolved = await resolveApprovals([...history, ...inputItems(body.input)], ctx.mcp, (name) => allowed.has(name), signal);
+    }
     const generation = await startGeneration(ctx, served.queue, c, 1, arrivedAt);
     const meta: ResponseMeta = {
       id: randomId("resp_"),
@@ -55,7 +70,10 @@ export function mountResponsesRoutes(app: Hono, ctx: RouteContext): void {
         temperature: body.temperature ?? 1,
         top_p: body.top_p ?? 1,
         tool_choice: body.tool_choice ?? "auto",
-        tools: (body.tools ?? []).map((t) => ({ type: "function", name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null })),
+        tools: [
+          ...(body.tools ?? []).map((t) => ({ type: "function", name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null })),
+          ...(mcp?.entries ?? []),
+        ],
         text: { format: body.text?.format ?? { type: "text" } },
         store: body.store !== false && store.enabled,
         truncation: body.truncation ?? "disabled",
@@ -63,6 +81,30 @@ export function mountResponsesRoutes(app: Hono, ctx: RouteContext): void {
       },
     };
     const input = inputItems(body.input).map((item) => ({ ...item, id: item.id ?? randomId(item.type === "function_call_output" ? "fco_" : item.type === "function_call" ? "fc_" : "msg_") }));
+    if (mcp !== undefined && resolved !== undefined) {
+      const toolset = ctx.mcp;
+      if (toolset === undefined) throw new Error("unreachable: MCP tools without a toolset");
+      const run = resolved;
+      const exposed = (label: string, name: string): string => toolset.summaries().find((t) => t.server === label && t.remoteName === name)?.name ?? name;
+      const messages = itemsToMessages(run.items, exposed);
+      if (body.instructions != null && body.instructions !== "") messages.unshift({ role: "system", content: body.instructions });
+      const keepRun = (response: Record<string, unknown>, output: readonly OutputItem[]): void => {
+        if (body.store === false || !store.enabled) return;
+        const fresh = run.items.slice(history.length);
+        store.put(meta.id, { response, input, conversation: [...history, ...fresh.filter((i) => i.type !== "mcp_call" || !run.executed.some((e) => e.id === i.id)), ...outputAsInput(output)] });
+      };
+      const encoder = new AgentResponseEncoder({ meta, toolset, selection: mcp.selection, preface: run.executed, onComplete: keepRun });
+      const events = mcpRun(ctx, backend, generation, mcp, { ...request, messages }, async (call) => (mcp.needsApproval(call.name) ? "defer" : "approve"));
+      if (body.stream !== true) {
+        await generation.collect([events], async (e) => {
+          for await (const event of e) encoder.encode(0, event);
+        });
+        if (encoder.response === undefined) throw new Error("no response");
+        return c.json(encoder.response);
+      }
+      return generation.stream([events], encoder, (error) => encoder.errorEvent(error));
+    }
+    if (prepared === undefined) throw new Error("unreachable: no prepared request");
     const keep = (response: Record<string, unknown>, output: readonly OutputItem[]): void => {
       if (body.store === false || !store.enabled) return;
       store.put(meta.id, { response, input, conversation: [...history, ...inputItems(body.input), ...outputAsInput(output)] });
