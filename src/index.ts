@@ -427,7 +427,30 @@ export {
   type ToolExecutionContext,
   toolsFromModule,
   ToolsModuleError,
+  type ToolApprovalRequest,
 } from "./agent/index.js";
+
+// MCP servers as agent tools (docs/mcp.md)
+export {
+  DEFAULT_MCP_CONNECT_TIMEOUT_S,
+  DEFAULT_MCP_TOOL_TIMEOUT_S,
+  McpConfigError,
+  McpConnection,
+  McpConnectionError,
+  McpToolResultError,
+  McpToolset,
+  McpToolsetError,
+  mcpResultContent,
+  mcpResultText,
+  parseMcpConfig,
+  readMcpConfig,
+  type McpServerConfig,
+  type McpServerSummary,
+  type McpToolSelection,
+  type McpToolSummary,
+  type McpToolsetOptions,
+  type McpTransportConfig,
+} from "./mcp/index.js";
 
 // Benchmarks (`talaria bench`), as a namespace
 export * as bench from "./bench/index.js";

@@ -14,6 +14,7 @@ export {
   type AgentRunResult,
   type AgentToolChoice,
   type ToolErrorKind,
+  type ToolApprovalRequest,
 } from "./loop.js";
 export { generateJson, extractJsonAnswer, type JsonModeOptions, type JsonModeResult } from "./json-mode.js";
 export { loadToolsModule, toolsFromModule, ToolsModuleError } from "./load-tools.js";

@@ -30,6 +30,8 @@ describe("public API (src/index.ts)", () => {
       "startServer",
       "createTalariaApp",
       "runAgent",
+      "McpToolset",
+      "parseMcpConfig",
     ]) {
       expect(typeof (talaria as Record<string, unknown>)[name], name).not.toBe("undefined");
     }

@@ -5,6 +5,7 @@
  * deltas (each with an `index`; `id`, `type` and `function.name` arrive with the first delta of a call, then
  * `function.arguments` fragments), a `finish_reason`, and with `stream_options.include_usage` a last chunk
  * with empty `choices` and `usage`. A chunk with an `error` member is a server error sent mid-stream.
+ * Talaria's MCP extension fields (`delta.mcp_call`, `delta.mcp_approval_request`) are read by `mcp.ts`.
  */
 
 /** A tool call as the wire carries it in an assistant message. */
@@ -66,14 +67,22 @@ function readUsage(value: unknown): Usage | null {
   return { promptTokens, completionTokens, totalTokens: num(value["total_tokens"]) ?? promptTokens + completionTokens };
 }
 
-/** True when the chunk carries generated output (content or a tool-call delta): the time-to-first-token mark. */
+/**
+ * True when the chunk carries output (content, a tool-call delta, or an MCP call or approval request the
+ * server ran for the model): the time-to-first-token mark.
+ */
 export function chunkHasOutput(chunk: unknown): boolean {
   if (!isRecord(chunk) || !Array.isArray(chunk["choices"])) return false;
   return chunk["choices"].some((choice: unknown) => {
     if (!isRecord(choice) || !isRecord(choice["delta"])) return false;
     const delta = choice["delta"];
     const content = str(delta["content"]);
-    return (content !== null && content !== "") || (Array.isArray(delta["tool_calls"]) && delta["tool_calls"].length > 0);
+    return (
+      (content !== null && content !== "") ||
+      (Array.isArray(delta["tool_calls"]) && delta["tool_calls"].length > 0) ||
+      isRecord(delta["mcp_call"]) ||
+      isRecord(delta["mcp_approval_request"])
+    );
   });
 }
 

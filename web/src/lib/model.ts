@@ -3,6 +3,7 @@
  * constructors, DOM-free.
  */
 import type { WireToolCall } from "./chunks.js";
+import type { McpCall } from "./mcp.js";
 
 /** Stats and outcome of one assistant reply (UI only; never sent to the server). */
 export interface ReplyMeta {
@@ -32,6 +33,8 @@ export type UiMessage =
       readonly role: "assistant";
       readonly content: string;
       readonly toolCalls?: readonly WireToolCall[];
+      /** MCP calls the server ran during this reply (shown as cards; never sent back to the server). */
+      readonly mcpCalls?: readonly McpCall[];
       readonly meta?: ReplyMeta;
     }
   | { readonly id: string; readonly role: "tool"; readonly toolCallId: string; readonly content: string };

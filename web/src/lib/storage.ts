@@ -3,6 +3,7 @@
  * foreign value yields the defaults instead of breaking the page. DOM-free: takes any key-value store.
  */
 import { DEFAULT_SETTINGS, type Conversation, type Settings, type UiMessage } from "./model.js";
+import { isMcpCall, readMcpSettings, type McpSettings } from "./mcp.js";
 
 /** The part of the Web Storage API used here. */
 export interface KeyValueStore {
@@ -14,6 +15,7 @@ export const CONVERSATIONS_KEY = "talaria.web.conversations.v1";
 export const SETTINGS_KEY = "talaria.web.settings.v1";
 export const ACTIVE_KEY = "talaria.web.active.v1";
 export const SETTINGS_OPEN_KEY = "talaria.web.settingsOpen.v1";
+export const MCP_SETTINGS_KEY = "talaria.web.mcp.v1";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -34,7 +36,10 @@ function isMessage(value: unknown): value is UiMessage {
     case "user":
       return true;
     case "assistant":
-      return value["toolCalls"] === undefined || Array.isArray(value["toolCalls"]);
+      return (
+        (value["toolCalls"] === undefined || Array.isArray(value["toolCalls"])) &&
+        (value["mcpCalls"] === undefined || (Array.isArray(value["mcpCalls"]) && value["mcpCalls"].every(isMcpCall)))
+      );
     case "tool":
       return typeof value["toolCallId"] === "string";
     default:
@@ -83,6 +88,15 @@ export function loadSettings(store: KeyValueStore): Settings {
 
 export function saveSettings(store: KeyValueStore, settings: Settings): string | null {
   return write(store, SETTINGS_KEY, JSON.stringify(settings));
+}
+
+/** Which MCP servers and tools the user turned on, and whether calls need approval. */
+export function loadMcpSettings(store: KeyValueStore): McpSettings {
+  return readMcpSettings(readJson(store, MCP_SETTINGS_KEY));
+}
+
+export function saveMcpSettings(store: KeyValueStore, settings: McpSettings): string | null {
+  return write(store, MCP_SETTINGS_KEY, JSON.stringify(settings));
 }
 
 export function loadActiveId(store: KeyValueStore): string | null {
