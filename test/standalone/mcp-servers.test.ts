@@ -11,6 +11,7 @@ import { parseMcpConfig } from "../../src/mcp/config.js";
 import { McpToolset } from "../../src/mcp/toolset.js";
 import { McpConnectionError } from "../../src/mcp/connection.js";
 import { McpToolResultError } from "../../src/mcp/result.js";
+import { runServe } from "../../src/cli/commands/serve.js";
 import { alive, dynamicEntry, everythingEntry, filesystemEntry, waitFor } from "../support/mcp.js";
 
 let dir: string;
@@ -126,5 +127,13 @@ describe("MCP toolset on real servers", () => {
       { connectTimeoutMs: 5000 },
     ).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^MCP server "broken" \(.*\) did not start: .*no such server/s);
+  });
+
+  it("talaria serve --mcp: a server that cannot start stops the start-up, naming it", async () => {
+    const file = path.join(dir, "broken.json");
+    await writeFile(file, JSON.stringify({ mcpServers: { broken: { command: process.execPath, args: ["-e", "process.exit(4)"] } } }));
+    await expect(
+      runServe({ model: path.join(dir, "none.gguf"), mcp: [file], host: "127.0.0.1", port: 0, maxQueue: 1, timeout: 10, profile: "auto", style: "card" }, () => undefined),
+    ).rejects.toThrow(/^MCP server "broken" \(.*\) did not start/);
   });
 });
