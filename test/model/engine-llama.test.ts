@@ -175,6 +175,25 @@ describe("llama.cpp engine: sampling", () => {
     }
   });
 
+  it("temperature 1 without truncation (llama.cpp samples, no full-logit copy): the same full-vocabulary logprobs", async () => {
+    const prompt = await engine.tokenize("<|begin_of_text|>Hello", { special: true });
+    const r = await collect(engine, { prompt, sampling: { temperature: 1, topK: 0, seed: 11 }, maxTokens: 6, topLogprobs: 3 });
+    const generated = r.events.flatMap((e) => (e.type === "text-delta" ? e.tokens : []));
+    expect(generated).toHaveLength(6);
+    let context = [...prompt];
+    for (const t of generated) {
+      const l = await referenceLogits(context);
+      const lp = logSoftmax(l[l.length - 1] as Float32Array);
+      expect(Math.abs((t.logprob as number) - (lp[t.id] as number))).toBeLessThan(1e-3);
+      expect(t.top).toHaveLength(3);
+      for (const alt of t.top ?? []) expect(Math.abs(alt.logprob - (lp[alt.token] as number))).toBeLessThan(1e-3);
+      context = [...context, t.id];
+    }
+    // seeded: the same draws again
+    const again = await collect(engine, { prompt, sampling: { temperature: 1, topK: 0, seed: 11 }, maxTokens: 6, topLogprobs: 3 });
+    expect(again.tokens).toEqual(r.tokens);
+  });
+
   it("applies a GBNF grammar, and a lazy grammar only after its trigger", async () => {
     const prompt = await engine.tokenize("<|begin_of_text|>Answer:", { special: true });
     const strict = await collect(engine, { prompt, sampling: { doSample: false }, grammar: gbnfConstraint('root ::= " yes" | " no"'), maxTokens: 8 });

@@ -317,6 +317,9 @@ export class LlamaGeneration {
     const options = this.#options;
     const s = options.sampling;
     const plainGreedy = s.greedy && !hasLogitProcessors(s);
+    // Temperature 1 with no truncation and no processors: llama.cpp's own sampler draws from the raw
+    // distribution, so its candidates' logits and total weight are the raw ones (no full-logit copy).
+    const plainSample = !s.greedy && s.temperature === 1 && s.topK === 0 && s.topP >= 1 && s.minP === 0 && !hasLogitProcessors(s);
     const random = mulberry32(s.seed ?? randomInt(2 ** 32 - 1));
     const k = options.topLogprobs;
     const model = this.#host.model;
@@ -328,7 +331,15 @@ export class LlamaGeneration {
       const last = input.length - 1;
       const generateNext: GenerateNextOptions = plainGreedy
         ? { token: true, options: { temperature: 0 }, logits: { filter: { tokens: [], includeSelected: true, includeTop: k } }, totalLogitWeight: true }
-        : { token: true, options: { temperature: 0 }, logits: true };
+        : plainSample
+          ? {
+              token: true,
+              // a fresh seed per step: each controlled evaluation builds a new sampler
+              options: { temperature: 1, topK: 0, topP: 1, minP: 0, seed: Math.floor(random() * 2 ** 32) },
+              logits: { filter: { tokens: [], includeSelected: true, includeTop: Math.max(k, 1) } },
+              totalLogitWeight: true,
+            }
+          : { token: true, options: { temperature: 0 }, logits: true };
       const items: ControlledEvaluateInputItem[] = input.map((t, i) => (i === last ? [asToken(t), { generateNext }] : asToken(t)));
       const results = await this.#sequence.controlledEvaluate(items, { contextShift: noContextShift });
       const next = (results[last] as ControlledEvaluateIndexOutput | undefined)?.next;
@@ -341,6 +352,16 @@ export class LlamaGeneration {
         const logZ = max + Math.log(weight);
         const top = k > 0 ? [...next.logits].slice(0, k).map(([t, l]) => ({ token: t, text: text(t), logprob: l - logZ })) : undefined;
         return { token, logprob: -Math.log(weight), ...(top !== undefined ? { top } : {}) };
+      }
+      if (plainSample) {
+        const token = next.token;
+        const weight = next.totalLogitWeight;
+        const first = next.logits.entries().next().value;
+        const selected = token === undefined || token === null ? undefined : next.logits.get(token);
+        if (token === undefined || token === null || weight === undefined || first === undefined || selected === undefined) throw new EngineError("llama.cpp returned no token", "internal");
+        const logZ = first[1] + Math.log(weight);
+        const top = k > 0 ? [...next.logits].slice(0, k).map(([t, l]) => ({ token: t, text: text(t), logprob: l - logZ })) : undefined;
+        return { token, logprob: selected - logZ, ...(top !== undefined ? { top } : {}) };
       }
       const raw = new Float32Array(this.#host.vocabularySize).fill(-Infinity);
       for (const [t, l] of next.logits) raw[t] = l;
