@@ -5,7 +5,8 @@
  * The server is started in-process through the server's own start function (`startServer`, the one
  * `talaria serve` uses) with the llama.cpp engine on a generated scripted GGUF; the page is whatever that
  * server serves at `/` (it finds the build through `webRoot()`, pointed here at a fresh build by
- * `TALARIA_WEB_ROOT`).
+ * `TALARIA_WEB_ROOT`). With `mcp` (an `mcpServers` file, as `talaria serve --mcp FILE` takes) the server
+ * also runs those MCP servers' tools.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -17,6 +18,7 @@ import { build } from "vite";
 import { createLlamaCppEngine } from "../../src/engine/llama-cpp/index.js";
 import { createHermesChat } from "../../src/chat/hermes-chat.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
+import { McpToolset, readMcpConfig } from "../../src/mcp/index.js";
 import type { ServerBackend } from "../../src/server/app.js";
 import type { Engine } from "../../src/engine/types.js";
 
@@ -55,23 +57,37 @@ export const MODEL_ID = "hermes-3-scripted";
  * runs while the model is still loading (the server takes a backend promise), so a server without the UI
  * costs no model load.
  */
-export async function startTalaria(options: { readonly modelPath: string; readonly webRoot: string; readonly apiKey?: string }): Promise<Talaria> {
+export async function startTalaria(options: {
+  readonly modelPath: string;
+  readonly webRoot: string;
+  readonly apiKey?: string;
+  /** An `mcpServers` JSON file: its servers start before the server listens, as with `talaria serve --mcp FILE`. */
+  readonly mcp?: string;
+}): Promise<Talaria> {
   process.env["TALARIA_WEB_ROOT"] = options.webRoot;
+  const mcp = options.mcp === undefined ? undefined : await McpToolset.start(await readMcpConfig(options.mcp));
   let provide!: (backend: ServerBackend) => void;
   let fail!: (error: unknown) => void;
   const backend = new Promise<ServerBackend>((resolve, reject) => {
     provide = resolve;
     fail = reject;
   });
-  const server = await startServer({
-    backend,
-    modelId: MODEL_ID,
-    host: "127.0.0.1",
-    port: 0,
-    parallel: 1,
-    log: () => undefined,
-    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-  });
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      backend,
+      modelId: MODEL_ID,
+      host: "127.0.0.1",
+      port: 0,
+      parallel: 1,
+      log: () => undefined,
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(mcp !== undefined ? { mcp } : {}),
+    });
+  } catch (error) {
+    await mcp?.close();
+    throw error;
+  }
   const page = await fetch(`${server.url}/`);
   const html = await page.text();
   const servesUi = page.ok && (page.headers.get("content-type") ?? "").includes("text/html") && html.includes('id="app"');
@@ -81,10 +97,16 @@ export async function startTalaria(options: { readonly modelPath: string; readon
     try {
       const loaded = await createLlamaCppEngine({ model: options.modelPath, threads: 2, gpu: "auto", sequences: 1, contextSize: 4096 });
       engine = loaded;
-      provide({ engine: loaded, chat: createHermesChat(loaded, { profile: "hermes-3", constrained: false }).service });
+      provide({
+        engine: loaded,
+        chat: createHermesChat(loaded, { profile: "hermes-3", constrained: false }).service,
+        // MCP runs, as `talaria serve` sets them up: the agent loop validates arguments and answers unknown tools.
+        ...(mcp !== undefined ? { agentChat: createHermesChat(loaded, { profile: "hermes-3", constrained: false, validate: false, undeclaredToolCalls: "call" }).service } : {}),
+      });
     } catch (error) {
       fail(error);
       await server.close();
+      await mcp?.close();
       throw error;
     }
   } else {
@@ -108,6 +130,7 @@ export async function startTalaria(options: { readonly modelPath: string; readon
         serverOpen = false;
         await server.close();
       }
+      await mcp?.close();
       await engine?.dispose();
     },
   };

@@ -1,9 +1,19 @@
 /**
  * The chat page: conversations (kept in localStorage), settings, streaming replies, tool calls answered by
- * hand, JSON mode, Stop. Talks only to the server's public API (`lib/api.ts`).
+ * hand, MCP tools the server runs (call cards, live approvals), JSON mode, Stop. Talks only to the server's
+ * public API (`lib/api.ts`).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiCallError, fetchHealth, fetchModels, streamChat, type Health as ApiHealth, type ModelInfo } from "./lib/api.js";
+import {
+  ApiCallError,
+  answerApproval,
+  fetchHealth,
+  fetchMcpServers,
+  fetchModels,
+  streamChat,
+  type Health as ApiHealth,
+  type ModelInfo,
+} from "./lib/api.js";
 import { StreamChunkError, applyChunk, chunkHasOutput, emptyStreamState, replyTiming, type WireToolCall } from "./lib/chunks.js";
 import {
   newConversation,
@@ -15,15 +25,26 @@ import {
   type Settings,
   type UiMessage,
 } from "./lib/model.js";
+import {
+  answerMcpApproval,
+  applyMcpChunk,
+  mcpToolEntries,
+  settleMcpCalls,
+  type McpCall,
+  type McpServerInfo,
+  type McpSettings,
+} from "./lib/mcp.js";
 import { buildChatRequest, parseSchema, settingsProblems } from "./lib/request.js";
 import { checkJson } from "./lib/schema.js";
 import {
   loadActiveId,
   loadConversations,
+  loadMcpSettings,
   loadSettings,
   loadSettingsOpen,
   saveActiveId,
   saveConversations,
+  saveMcpSettings,
   saveSettings,
   saveSettingsOpen,
 } from "./lib/storage.js";
@@ -40,6 +61,13 @@ interface InFlight {
 }
 
 type Health = "checking" | ApiHealth;
+
+/** The reply being streamed, for answers that change its MCP cards (approvals) while it runs. */
+interface LiveReply {
+  readonly assistantId: string;
+  /** Change the reply's MCP calls (then shown with the next frame). */
+  readonly updateCalls: (fn: (calls: readonly McpCall[]) => readonly McpCall[]) => void;
+}
 
 const store = window.localStorage;
 
@@ -79,6 +107,9 @@ export function App() {
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(initialSettingsOpen);
   const [refreshTick, setRefreshTick] = useState(0);
+  const [mcpSettings, setMcpSettings] = useState<McpSettings>(() => loadMcpSettings(store));
+  const [mcpServers, setMcpServers] = useState<McpServerInfo[] | null>(null);
+  const [mcpError, setMcpError] = useState<string | null>(null);
 
   const settingsRef = useRef(settings);
   settingsRef.current = settings;
@@ -87,8 +118,13 @@ export function App() {
   const messagesEnd = useRef<HTMLDivElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
 
+  const liveReply = useRef<LiveReply | null>(null);
+
   const active = conversations.find((c) => c.id === activeId) ?? conversations[0];
   const problems = useMemo(() => settingsProblems(settings), [settings]);
+  const mcpEntries = useMemo(() => mcpToolEntries(mcpServers ?? [], mcpSettings), [mcpServers, mcpSettings]);
+  const mcpEntriesRef = useRef(mcpEntries);
+  mcpEntriesRef.current = mcpEntries;
 
   // --- persistence -------------------------------------------------------------------------------
   useEffect(() => {
@@ -108,6 +144,10 @@ export function App() {
     const error = saveSettings(store, settings);
     if (error !== null) setBanner({ kind: "storage", title: "Settings not saved", detail: error });
   }, [settings]);
+  useEffect(() => {
+    const error = saveMcpSettings(store, mcpSettings);
+    if (error !== null) setBanner({ kind: "storage", title: "Settings not saved", detail: error });
+  }, [mcpSettings]);
   useEffect(() => saveActiveId(store, activeId), [activeId]);
   // Remember the column's state once the user changes it (not the default, not the narrow-screen drawer).
   const settingsOpenAtLoad = useRef(settingsOpen);
@@ -133,6 +173,15 @@ export function App() {
           if (controller.signal.aborted) return;
           setModels(null);
           if (error instanceof ApiCallError) setBanner(bannerFor(error.failure));
+        }
+        try {
+          const servers = await fetchMcpServers({ apiKey: settings.apiKey, signal: controller.signal });
+          setMcpServers(servers);
+          setMcpError(null);
+        } catch (error) {
+          if (controller.signal.aborted) return;
+          setMcpServers(null);
+          setMcpError(error instanceof Error ? error.message : String(error));
         }
       })();
     }, 250);
@@ -181,7 +230,12 @@ export function App() {
         return;
       }
       const defaultModel = models?.[0]?.id;
-      const body = buildChatRequest(conversation, current.model === "" && defaultModel !== undefined ? { ...current, model: defaultModel } : current);
+      const mcpTools = mcpEntriesRef.current;
+      const body = buildChatRequest(
+        conversation,
+        current.model === "" && defaultModel !== undefined ? { ...current, model: defaultModel } : current,
+        mcpTools,
+      );
       const assistantId = newId();
       const controller = new AbortController();
       updateConversation(conversation.id, (c) => ({
@@ -194,6 +248,7 @@ export function App() {
       requestAnimationFrame(() => scrollToEnd(true));
 
       let state = emptyStreamState();
+      let mcpCalls: readonly McpCall[] = [];
       const start = performance.now();
       let firstOutput: number | null = null;
       let lastOutput: number | null = null;
@@ -202,12 +257,25 @@ export function App() {
       const flush = () => {
         frame = null;
         const snapshot = state;
+        const calls = mcpCalls;
         updateMessage(conversation.id, assistantId, (m) =>
           m.role === "assistant"
-            ? { ...m, content: snapshot.content, ...(snapshot.toolCalls.length > 0 ? { toolCalls: snapshot.toolCalls } : {}) }
+            ? {
+                ...m,
+                content: snapshot.content,
+                ...(snapshot.toolCalls.length > 0 ? { toolCalls: snapshot.toolCalls } : {}),
+                ...(calls.length > 0 ? { mcpCalls: calls } : {}),
+              }
             : m,
         );
         scrollToEnd(false);
+      };
+      liveReply.current = {
+        assistantId,
+        updateCalls(fn) {
+          mcpCalls = fn(mcpCalls);
+          frame ??= requestAnimationFrame(flush);
+        },
       };
 
       let outcome: { kind: "done" } | { kind: "stopped" } | { kind: "failed"; message: string } = { kind: "done" };
@@ -218,6 +286,7 @@ export function App() {
           onChunk(chunk) {
             const now = performance.now();
             state = applyChunk(state, chunk);
+            mcpCalls = applyMcpChunk(mcpCalls, chunk, state.content.length);
             if (chunkHasOutput(chunk)) {
               firstOutput ??= now;
               lastOutput = now;
@@ -243,10 +312,13 @@ export function App() {
         }
       }
       if (frame !== null) cancelAnimationFrame(frame);
+      liveReply.current = null;
+      // A call still open when the reply ended (Stop, a lost connection) is kept as cancelled.
+      const finalCalls = settleMcpCalls(mcpCalls);
       const end = performance.now();
       const timing = replyTiming({ start, firstOutput, lastOutput, end, outputChunks }, state.usage?.completionTokens ?? null);
       let json: ReplyMeta["json"];
-      if (current.jsonMode && outcome.kind === "done" && state.toolCalls.length === 0) {
+      if (current.jsonMode && mcpTools.length === 0 && outcome.kind === "done" && state.toolCalls.length === 0) {
         const schema = parseSchema(current.jsonSchema);
         json = checkJson(state.content, schema !== null && !("problem" in schema) ? schema : null);
       }
@@ -263,7 +335,13 @@ export function App() {
       };
       updateMessage(conversation.id, assistantId, (m) =>
         m.role === "assistant"
-          ? { ...m, content: state.content, ...(state.toolCalls.length > 0 ? { toolCalls: state.toolCalls } : {}), meta }
+          ? {
+              ...m,
+              content: state.content,
+              ...(state.toolCalls.length > 0 ? { toolCalls: state.toolCalls } : {}),
+              ...(finalCalls.length > 0 ? { mcpCalls: finalCalls } : {}),
+              meta,
+            }
           : m,
       );
       updateConversation(conversation.id, (c) => ({ ...c, updatedAt: Date.now() }));
@@ -302,6 +380,29 @@ export function App() {
       if (unansweredToolCalls(messages, index).length === 0) void runCompletion(next);
     },
     [active, inFlight, runCompletion, updateConversation],
+  );
+
+  /** Answer an MCP call that waits for approval: shown at once (buttons off), then sent to the server. */
+  const approveMcp = useCallback(
+    (conversationId: string, assistantId: string, call: McpCall, approve: boolean) => {
+      const approvalId = call.approval?.id;
+      if (approvalId === undefined) return;
+      const answer = approve ? "approve" : "deny";
+      const change = (fn: (calls: readonly McpCall[]) => readonly McpCall[]) => {
+        const live = liveReply.current;
+        if (live !== null && live.assistantId === assistantId) live.updateCalls(fn);
+        else updateMessage(conversationId, assistantId, (m) => (m.role === "assistant" && m.mcpCalls !== undefined ? { ...m, mcpCalls: fn(m.mcpCalls) } : m));
+      };
+      change((calls) => answerMcpApproval(calls, approvalId, answer));
+      answerApproval(approvalId, approve, { apiKey: settingsRef.current.apiKey }).catch((error: unknown) => {
+        const problem =
+          error instanceof ApiCallError && error.failure.kind === "http" && error.failure.status === 404
+            ? "Too late: the server no longer waits for this answer (it timed out, or the reply ended)."
+            : `The answer did not reach the server: ${error instanceof Error ? error.message : String(error)}`;
+        change((calls) => answerMcpApproval(calls, approvalId, answer, problem));
+      });
+    },
+    [updateMessage],
   );
 
   const newChat = useCallback(() => {
@@ -344,12 +445,18 @@ export function App() {
 
   const lastAssistantIndex = active.messages.map((m) => m.role).lastIndexOf("assistant");
   const pendingCalls = lastAssistantIndex >= 0 ? unansweredToolCalls(active.messages, lastAssistantIndex) : [];
+  // MCP tools the user turned on are not sent before the server has listed them (which tools exist).
+  const mcpWanted = Object.values(mcpSettings.servers).some((s) => s.enabled);
   const blockedReason =
     inFlight !== null && inFlight.conversationId !== active.id
       ? "A reply is streaming in another conversation."
       : pendingCalls.length > 0 && inFlight === null
         ? `Answer the tool call${pendingCalls.length > 1 ? "s" : ""} above to continue.`
-        : null;
+        : mcpWanted && mcpServers === null
+          ? mcpError === null
+            ? "Loading the MCP tools…"
+            : "The MCP tools you turned on could not be listed: see Settings (or turn them off)."
+          : null;
   const model = models?.find((m) => m.id === settings.model) ?? models?.[0];
   const busyHere = inFlight !== null && inFlight.conversationId === active.id;
 
@@ -440,6 +547,7 @@ export function App() {
               streamingId={busyHere ? inFlight.assistantId : null}
               busy={inFlight !== null}
               onAnswerTool={answerTool}
+              onApproveMcp={(assistantId, call, approve) => approveMcp(active.id, assistantId, call, approve)}
             />
           )}
           <div ref={messagesEnd} />
@@ -456,6 +564,14 @@ export function App() {
           onChange={changeSettings}
           onSystemPromptChange={(text) => updateConversation(active.id, (c) => ({ ...c, systemPrompt: text }))}
           onClose={() => setSettingsOpen(false)}
+          mcp={{
+            servers: mcpServers,
+            error: mcpError,
+            settings: mcpSettings,
+            entries: mcpEntries,
+            onChange: setMcpSettings,
+            onRefresh: () => setRefreshTick((t) => t + 1),
+          }}
         />
       </div>
       {sidebarOpen || settingsOpen ? (

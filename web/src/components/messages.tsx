@@ -1,6 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import type { WireToolCall } from "../lib/chunks.js";
 import { renderMarkdown } from "../lib/markdown.js";
+import { replySegments, type McpCall, type McpCallStatus } from "../lib/mcp.js";
 import { replyMarkdown } from "../lib/reply.js";
 import type { ReplyMeta, UiMessage } from "../lib/model.js";
 
@@ -10,6 +11,8 @@ export interface MessageListProps {
   readonly streamingId: string | null;
   readonly busy: boolean;
   readonly onAnswerTool: (assistantId: string, call: WireToolCall, result: string) => void;
+  /** Approve or deny an MCP call that waits for the user. */
+  readonly onApproveMcp: (assistantId: string, call: McpCall, approve: boolean) => void;
 }
 
 export function MessageList(props: MessageListProps) {
@@ -37,11 +40,13 @@ export function MessageList(props: MessageListProps) {
                 id={m.id}
                 content={m.content}
                 toolCalls={m.toolCalls ?? []}
+                mcpCalls={m.mcpCalls ?? []}
                 meta={m.meta}
                 streaming={props.streamingId === m.id}
                 answers={answers}
                 canAnswer={!props.busy && lastAssistant?.id === m.id}
                 onAnswerTool={(call, result) => props.onAnswerTool(m.id, call, result)}
+                onApproveMcp={(call, approve) => props.onApproveMcp(m.id, call, approve)}
               />
             );
           case "tool":
@@ -85,14 +90,24 @@ function AssistantMessage(props: {
   readonly id: string;
   readonly content: string;
   readonly toolCalls: readonly WireToolCall[];
+  readonly mcpCalls: readonly McpCall[];
   readonly meta: ReplyMeta | undefined;
   readonly streaming: boolean;
   readonly answers: ReadonlyMap<string, string>;
   readonly canAnswer: boolean;
   readonly onAnswerTool: (call: WireToolCall, result: string) => void;
+  readonly onApproveMcp: (call: McpCall, approve: boolean) => void;
 }) {
-  const html = useMemo(() => (props.content === "" ? "" : renderMarkdown(replyMarkdown(props.content))), [props.content]);
+  // The text, cut where each MCP call appeared, with the call cards in between (one piece without calls).
+  const segments = useMemo(
+    () =>
+      replySegments(props.content, props.mcpCalls).map((s) =>
+        s.kind === "text" ? { kind: "text" as const, html: renderMarkdown(replyMarkdown(s.text)) } : s,
+      ),
+    [props.content, props.mcpCalls],
+  );
   const meta = props.meta ?? {};
+  const empty = props.content === "" && props.toolCalls.length === 0 && props.mcpCalls.length === 0;
   return (
     <article
       class={props.streaming ? "message assistant streaming" : "message assistant"}
@@ -102,9 +117,14 @@ function AssistantMessage(props: {
       aria-label="Assistant"
       aria-busy={props.streaming}
     >
-      {html !== "" ? (
-        <div class="bubble markdown" dangerouslySetInnerHTML={{ __html: html }} />
-      ) : props.streaming && props.toolCalls.length === 0 ? (
+      {segments.map((s, i) =>
+        s.kind === "text" ? (
+          s.html === "" ? null : <div key={`t${i}`} class="bubble markdown" dangerouslySetInnerHTML={{ __html: s.html }} />
+        ) : (
+          <McpCallCard key={s.call.id} call={s.call} live={props.streaming} onApprove={(approve) => props.onApproveMcp(s.call, approve)} />
+        ),
+      )}
+      {props.streaming && empty ? (
         <div class="bubble typing" aria-label="Waiting for the first token">
           <span />
           <span />
@@ -212,6 +232,81 @@ function ToolCallCard(props: {
         ) : (
           <p class="hint">Waiting for a result.</p>
         )}
+      </div>
+    </details>
+  );
+}
+
+const MCP_STATUS_TEXT: Record<McpCallStatus, string> = {
+  in_progress: "Running…",
+  awaiting_approval: "Needs approval",
+  completed: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+/**
+ * An MCP call the server ran for the model: server · tool, the arguments, its status, then the result or
+ * error. While the call waits for approval (and the reply still streams), Approve and Deny answer it.
+ */
+function McpCallCard(props: { readonly call: McpCall; readonly live: boolean; readonly onApprove: (approve: boolean) => void }) {
+  const { call } = props;
+  const approval = call.approval;
+  const asking = call.status === "awaiting_approval" && approval !== null;
+  const answered = approval !== null && approval.answer !== null;
+  return (
+    <details
+      class="tool-card mcp-card"
+      open
+      data-mcp-call-id={call.id}
+      data-server={call.serverLabel ?? ""}
+      data-tool-name={call.name}
+      data-status={call.status}
+    >
+      <summary>
+        <span class="tool-icon" aria-hidden="true">
+          ⚒
+        </span>
+        <span class="tool-name">
+          {call.serverLabel !== null ? <span class="mcp-server-label">{call.serverLabel} · </span> : null}
+          {call.name}
+        </span>
+        <span class={`mcp-status mcp-status-${call.status}`} data-testid="mcp-status">
+          {MCP_STATUS_TEXT[call.status]}
+        </span>
+      </summary>
+      <div class="tool-body">
+        <h4>Arguments</h4>
+        <pre class="tool-arguments">{prettyArguments(call.arguments)}</pre>
+        {asking ? (
+          <div class="mcp-approval" role="group" aria-label={`Approve ${call.name}?`}>
+            <span>Run this call?</span>
+            <button type="button" class="primary small" disabled={answered || !props.live} onClick={() => props.onApprove(true)}>
+              Approve
+            </button>
+            <button type="button" class="small" disabled={answered || !props.live} onClick={() => props.onApprove(false)}>
+              Deny
+            </button>
+          </div>
+        ) : null}
+        {answered ? (
+          <p class="hint mcp-answer" data-answer={approval.answer}>
+            {approval.answer === "approve" ? "You approved this call." : "You denied this call."}
+          </p>
+        ) : null}
+        {approval?.problem != null ? <p class="field-problem">{approval.problem}</p> : null}
+        {call.output !== null ? (
+          <>
+            <h4>Result</h4>
+            <pre class="tool-result">{call.output}</pre>
+          </>
+        ) : null}
+        {call.error !== null ? (
+          <>
+            <h4>Error</h4>
+            <pre class="tool-result tool-error">{call.error}</pre>
+          </>
+        ) : null}
       </div>
     </details>
   );

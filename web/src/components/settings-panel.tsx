@@ -1,7 +1,9 @@
 import type { ComponentChildren } from "preact";
 import type { ModelInfo } from "../lib/api.js";
+import type { McpServerInfo, McpSettings, McpToolJson } from "../lib/mcp.js";
 import type { Settings } from "../lib/model.js";
-import type { SettingsField, SettingsProblems } from "../lib/request.js";
+import { mcpConflicts, type SettingsField, type SettingsProblems } from "../lib/request.js";
+import { McpTools } from "./mcp-tools.js";
 
 export interface SettingsPanelProps {
   readonly settings: Settings;
@@ -11,6 +13,15 @@ export interface SettingsPanelProps {
   readonly onChange: (patch: Partial<Settings>) => void;
   readonly onSystemPromptChange: (text: string) => void;
   readonly onClose: () => void;
+  readonly mcp: {
+    readonly servers: readonly McpServerInfo[] | null;
+    readonly error: string | null;
+    readonly settings: McpSettings;
+    /** What the next request sends (empty: MCP tools are off). */
+    readonly entries: readonly McpToolJson[];
+    readonly onChange: (settings: McpSettings) => void;
+    readonly onRefresh: () => void;
+  };
 }
 
 const EXAMPLE_TOOLS = `[
@@ -69,10 +80,11 @@ const NUMBER_FIELDS: readonly NumberFieldSpec[] = [
   { field: "repetitionPenalty", label: "Repetition penalty", hint: "1 = off", integer: false },
 ];
 
-/** API key, model, system prompt, sampling, tools and JSON mode. Empty numeric fields use server defaults. */
+/** API key, model, system prompt, sampling, MCP tools, tools and JSON mode. Empty numeric fields use server defaults. */
 export function SettingsPanel(props: SettingsPanelProps) {
   const { settings, problems } = props;
   const models = props.models ?? [];
+  const conflicts = mcpConflicts(settings, props.mcp.entries.length > 0);
   return (
     <aside class="settings-inner" aria-label="Settings">
       <div class="panel-header">
@@ -149,7 +161,23 @@ export function SettingsPanel(props: SettingsPanelProps) {
         </div>
       </Section>
 
+      <Section title="MCP tools">
+        <McpTools
+          servers={props.mcp.servers}
+          error={props.mcp.error}
+          settings={props.mcp.settings}
+          entries={props.mcp.entries}
+          onChange={props.mcp.onChange}
+          onRefresh={props.mcp.onRefresh}
+        />
+      </Section>
+
       <Section title="Tools">
+        {conflicts.functionTools ? (
+          <p class="mcp-conflict" role="note">
+            MCP tools are on, so these function tools are not sent (the server cannot combine the two).
+          </p>
+        ) : null}
         <label class="check">
           <input type="checkbox" checked={settings.toolsEnabled} onChange={(e) => props.onChange({ toolsEnabled: e.currentTarget.checked })} />
           Send tools with each request
@@ -173,6 +201,11 @@ export function SettingsPanel(props: SettingsPanelProps) {
       </Section>
 
       <Section title="JSON mode">
+        {conflicts.jsonMode ? (
+          <p class="mcp-conflict" role="note">
+            MCP tools are on, so replies are not asked for in JSON.
+          </p>
+        ) : null}
         <label class="check">
           <input type="checkbox" checked={settings.jsonMode} onChange={(e) => props.onChange({ jsonMode: e.currentTarget.checked })} />
           Reply in JSON

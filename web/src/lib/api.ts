@@ -1,9 +1,10 @@
 /**
  * The server's public API, as the UI uses it: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions`
- * (streaming). Same origin; `Authorization: Bearer <key>` when a key is set. SSE is parsed with
+ * (streaming), and for MCP tools `GET /v1/mcp/servers` and `POST /v1/mcp/approvals/{id}`. Same origin; `Authorization: Bearer <key>` when a key is set. SSE is parsed with
  * `eventsource-parser` over `fetch`'s body stream, so a Stop (AbortSignal) cancels the HTTP request itself.
  */
 import { createParser } from "eventsource-parser";
+import { parseMcpServers, type McpServerInfo } from "./mcp.js";
 import type { ChatRequestBody } from "./request.js";
 
 /** Why a call failed, for the error banner. */
@@ -114,6 +115,28 @@ export async function fetchModels(options: CallOptions): Promise<ModelInfo[]> {
         contextLength: typeof context === "number" ? context : null,
       },
     ];
+  });
+}
+
+/** `GET /v1/mcp/servers`: the MCP servers whose tools requests may use (empty when none, or on a server without the route). */
+export async function fetchMcpServers(options: CallOptions): Promise<McpServerInfo[]> {
+  let response: Response;
+  try {
+    response = await send("/v1/mcp/servers", { headers: headers(options.apiKey, true), ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (error) {
+    if (error instanceof ApiCallError && error.failure.kind === "http" && error.failure.status === 404) return [];
+    throw error;
+  }
+  return parseMcpServers(await response.json());
+}
+
+/** `POST /v1/mcp/approvals/{id}` `{"approve": …}`: answer a waiting MCP call (404: it timed out or its run ended). */
+export async function answerApproval(id: string, approve: boolean, options: CallOptions): Promise<void> {
+  await send(`/v1/mcp/approvals/${encodeURIComponent(id)}`, {
+    method: "POST",
+    headers: { ...headers(options.apiKey, true), "Content-Type": "application/json" },
+    body: JSON.stringify({ approve }),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
 }
 

@@ -2,8 +2,10 @@
  * Settings panel values → an OpenAI chat-completions request body (pure, DOM-free).
  *
  * `top_k` and `repetition_penalty` are Talaria extensions of the request body. Empty fields are left out,
- * so the server's defaults apply.
+ * so the server's defaults apply. MCP tools (`{"type": "mcp", …}`, another extension) replace the function
+ * tools and JSON mode: the server cannot combine them (it runs the MCP calls itself).
  */
+import type { McpToolJson } from "./mcp.js";
 import type { Conversation, Settings, UiMessage } from "./model.js";
 
 /** One wire message (OpenAI chat format). */
@@ -40,7 +42,7 @@ export interface ChatRequestBody {
   readonly top_k?: number;
   readonly max_tokens?: number;
   readonly repetition_penalty?: number;
-  readonly tools?: readonly ToolJson[];
+  readonly tools?: readonly ToolJson[] | readonly McpToolJson[];
   readonly response_format?:
     | { readonly type: "json_object" }
     | {
@@ -145,6 +147,14 @@ function isProblem(value: unknown): value is { readonly problem: string } {
   return isRecord(value) && typeof value["problem"] === "string";
 }
 
+/**
+ * What the settings panel notes when MCP tools are on: the function tools and JSON mode that are set but
+ * not sent (the server cannot combine them with MCP tools).
+ */
+export function mcpConflicts(settings: Settings, mcpOn: boolean): { readonly functionTools: boolean; readonly jsonMode: boolean } {
+  return { functionTools: mcpOn && settings.toolsEnabled && settings.toolsJson.trim() !== "", jsonMode: mcpOn && settings.jsonMode };
+}
+
 /** Every problem in the settings, by field (empty = the settings can be sent). */
 export function settingsProblems(settings: Settings): SettingsProblems {
   const problems: Partial<Record<SettingsField, string>> = {};
@@ -195,7 +205,11 @@ export function toWireMessages(systemPrompt: string, messages: readonly UiMessag
  * The streaming request body for `conversation` under `settings`. Throws if the settings have problems
  * (check {@link settingsProblems} first).
  */
-export function buildChatRequest(conversation: Pick<Conversation, "systemPrompt" | "messages">, settings: Settings): ChatRequestBody {
+export function buildChatRequest(
+  conversation: Pick<Conversation, "systemPrompt" | "messages">,
+  settings: Settings,
+  mcpTools: readonly McpToolJson[] = [],
+): ChatRequestBody {
   const problems = settingsProblems(settings);
   const first = Object.values(problems)[0];
   if (first !== undefined) throw new Error(first);
@@ -204,8 +218,10 @@ export function buildChatRequest(conversation: Pick<Conversation, "systemPrompt"
     const parsed = parseNumberField(settings[field], NUMBER_RULES[field]);
     if (typeof parsed === "number") numbers[field] = parsed;
   }
-  const tools = settings.toolsEnabled ? parseTools(settings.toolsJson) : [];
-  const schema = settings.jsonMode ? parseSchema(settings.jsonSchema) : null;
+  const mcp = mcpTools.length > 0;
+  const tools = mcp ? mcpTools : settings.toolsEnabled ? parseTools(settings.toolsJson) : [];
+  const jsonMode = settings.jsonMode && !mcp;
+  const schema = jsonMode ? parseSchema(settings.jsonSchema) : null;
   return {
     ...(settings.model !== "" ? { model: settings.model } : {}),
     messages: toWireMessages(conversation.systemPrompt, conversation.messages),
@@ -217,7 +233,7 @@ export function buildChatRequest(conversation: Pick<Conversation, "systemPrompt"
     ...(numbers.maxTokens !== undefined ? { max_tokens: numbers.maxTokens } : {}),
     ...(numbers.repetitionPenalty !== undefined ? { repetition_penalty: numbers.repetitionPenalty } : {}),
     ...(Array.isArray(tools) && tools.length > 0 ? { tools } : {}),
-    ...(settings.jsonMode
+    ...(jsonMode
       ? {
           response_format:
             schema !== null && !isProblem(schema)

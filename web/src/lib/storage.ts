@@ -38,7 +38,7 @@ function isMessage(value: unknown): value is UiMessage {
     case "assistant":
       return (
         (value["toolCalls"] === undefined || Array.isArray(value["toolCalls"])) &&
-        (value["mcpCalls"] === undefined || (Array.isArray(value["mcpCalls"]) && value["mcpCalls"].every(isMcpCall)))
+        (value["mcpCalls"] === undefined || Array.isArray(value["mcpCalls"]))
       );
     case "tool":
       return typeof value["toolCallId"] === "string";
@@ -60,13 +60,20 @@ function isConversation(value: unknown): value is Conversation {
   );
 }
 
+/** An assistant message keeps only the stored MCP calls that look right (a bad one must not break the page). */
+function withValidMcpCalls(message: UiMessage): UiMessage {
+  if (message.role !== "assistant" || message.mcpCalls === undefined) return message;
+  const calls: unknown[] = [...message.mcpCalls];
+  return { ...message, mcpCalls: calls.filter(isMcpCall) };
+}
+
 /** Stored conversations, newest first; entries that do not look like conversations are dropped. */
 export function loadConversations(store: KeyValueStore): Conversation[] {
   const value = readJson(store, CONVERSATIONS_KEY);
   if (!Array.isArray(value)) return [];
   return value
     .filter(isConversation)
-    .map((c) => ({ ...c, titleEdited: c.titleEdited === true }))
+    .map((c) => ({ ...c, titleEdited: c.titleEdited === true, messages: c.messages.map(withValidMcpCalls) }))
     .sort((a, b) => b.updatedAt - a.updatedAt);
 }
 
