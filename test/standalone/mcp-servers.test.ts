@@ -3,6 +3,8 @@
  * results, namespacing, tools/list_changed, unenforceable schemas, and the faults — isError, a timeout,
  * a server that exits mid-call (and is started again), a cancelled call, no orphan child after close.
  */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,7 +14,7 @@ import { McpToolset } from "../../src/mcp/toolset.js";
 import { McpConnectionError } from "../../src/mcp/connection.js";
 import { McpToolResultError } from "../../src/mcp/result.js";
 import { runServe } from "../../src/cli/commands/serve.js";
-import { alive, dynamicEntry, everythingEntry, filesystemEntry, waitFor } from "../support/mcp.js";
+import { EVERYTHING_SERVER, alive, dynamicEntry, everythingEntry, filesystemEntry, waitFor } from "../support/mcp.js";
 
 let dir: string;
 const open: McpToolset[] = [];
@@ -136,4 +138,31 @@ describe("MCP toolset on real servers", () => {
       runServe({ model: path.join(dir, "none.gguf"), mcp: [file], host: "127.0.0.1", port: 0, maxQueue: 1, timeout: 10, profile: "auto", style: "card" }, () => undefined),
     ).rejects.toThrow(/^MCP server "broken" \(.*\) did not start/);
   });
+
+  for (const [mode, type, route] of [["streamableHttp", "http", "/mcp"], ["sse", "sse", "/sse"]] as const) {
+    it(`a remote server over ${type === "http" ? "streamable HTTP" : "HTTP+SSE"} (server-everything in ${mode} mode, on a local port)`, async () => {
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, "127.0.0.1", () => {
+          const p = (probe.address() as { port: number }).port;
+          probe.close(() => resolve(p));
+        });
+      });
+      const child = spawn(process.execPath, [EVERYTHING_SERVER, mode], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          let err = "";
+          child.stderr?.on("data", (d: Buffer) => {
+            err += d.toString();
+            if (/listening on port|running on port/i.test(err)) resolve();
+          });
+          child.once("exit", (code) => reject(new Error(`server exited ${code}: ${err}`)));
+        });
+        const set = await start({ remote: { type, url: `http://127.0.0.1:${port}${route}`, headers: { "X-Test": "1" } } });
+        expect(set.servers()[0]).toMatchObject({ label: "remote", state: "ready", transport: type });
+        expect(await set.call("get-sum", { a: 20, b: 22 })).toBe("The sum of 20 and 22 is 42.");
+      } finally {
+        child.kill("SIGKILL");
+      }
+    });
+  }
 });
