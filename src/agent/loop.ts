@@ -316,8 +316,9 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
       return;
     }
 
-    // Tokens left for this round's results, keeping room for the next turn's reply.
-    let room = engine.info.contextSize - turnTokens - maxTokens;
+    // Tokens left for this round's results: the context less this turn (prompt and reply), the tool
+    // messages' markup and a start of the next reply (which may still be cut by the context: `length`).
+    let room = engine.info.contextSize - turnTokens - RESULT_RESERVE_TOKENS - Math.min(maxTokens, NEXT_REPLY_RESERVE_TOKENS);
     for (const [i, call] of calls.entries()) {
       yield { type: "tool-call", step, id: call.id, name: call.name, arguments: parseArguments(call.arguments), argumentsText: call.arguments };
       let decision: "approve" | "deny" | "defer" = "approve";
@@ -386,6 +387,11 @@ async function measure(engine: Engine, content: string, room: number): Promise<{
   const n = (await engine.tokenize(content)).length;
   return n > room ? { over: n } : { tokens: n };
 }
+
+/** Tokens kept free beside tool results for the tool-response markup. */
+const RESULT_RESERVE_TOKENS = 32;
+/** Tokens kept free for the next reply (at most `maxTokens`). */
+const NEXT_REPLY_RESERVE_TOKENS = 128;
 
 /** Characters per token above which a text surely cannot fit (real tokenizers average 3-5). */
 const MAX_CHARS_PER_TOKEN = 16;
