@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
+import { runCli } from "../support/cli.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { register as registerJson } from "../../src/cli/commands/json.js";
 import { register as registerRun } from "../../src/cli/commands/run.js";
@@ -14,30 +14,7 @@ import { ensureTestModel } from "../../src/testmodels/index.js";
 
 const TOOLS_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../examples/tools.ts");
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const program = new Command().exitOverride();
-  registerRun(program);
-  registerJson(program);
-  let stdout = "";
-  let stderr = "";
-  const capture = (sink: "out" | "err") => (chunk: string | Uint8Array) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    if (sink === "out") stdout += text;
-    else stderr += text;
-    return true;
-  };
-  vi.spyOn(process.stdout, "write").mockImplementation(capture("out"));
-  vi.spyOn(process.stderr, "write").mockImplementation(capture("err"));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(args, { from: "user" });
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { stdout, stderr, code };
-}
+const cli = (args: string[]) => runCli([registerRun, registerJson], args);
 afterEach(() => vi.restoreAllMocks());
 
 describe("talaria run", () => {
