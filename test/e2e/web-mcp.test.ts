@@ -87,24 +87,37 @@ async function send(page: Page, text: string): Promise<Record<string, unknown>> 
   return (await sent).postDataJSON() as Record<string, unknown>;
 }
 
-describe.skipIf(skipBrowser)("MCP tools: the panel, an approved call, a denied call", () => {
+/** A server on a scripted model calling `reply` (with the MCP config) and a browser, for one describe block. */
+function useSession(reply: string): { readonly talaria: Talaria | undefined; readonly browser: BrowserSession } {
   let talaria: Talaria | undefined;
   let browser: BrowserSession | undefined;
-
   beforeAll(async () => {
-    const modelPath = await ensureTestModel({ kind: "scripted", reply: READ, afterToolReply: ANSWER });
+    const modelPath = await ensureTestModel({ kind: "scripted", reply, afterToolReply: ANSWER });
     talaria = await startTalaria({ modelPath, webRoot, mcp: mcpConfig });
     browser = await openBrowser(DESKTOP);
   }, 300_000);
-
   afterAll(async () => {
     await browser?.close();
     await talaria?.close();
   });
+  return {
+    get talaria() {
+      return talaria;
+    },
+    get browser() {
+      if (browser === undefined) throw new Error("the browser did not start");
+      return browser;
+    },
+  };
+}
+
+describe.skipIf(skipBrowser)("MCP tools: the panel, an approved call, a denied call", () => {
+  const session = useSession(READ);
 
   it("lists the MCP servers and their tools; enabling fs with only read_text_file replaces the function tools", async (ctx) => {
+    const talaria = session.talaria;
     requireUi(ctx, talaria);
-    const { page } = browser!;
+    const { page } = session.browser;
     await page.goto(`${talaria.server.url}/`);
     await openSettings(page);
     const servers = page.locator(".mcp-server");
@@ -135,12 +148,13 @@ describe.skipIf(skipBrowser)("MCP tools: the panel, an approved call, a denied c
     await expect.poll(() => page.getByTestId("mcp-summary").innerText(), UI_WAIT).toBe("1 tool on, from fs.");
     expect(await page.getByLabel("Use MCP server fs").isChecked()).toBe(true);
     expect(await page.getByLabel("fs: write_file").isChecked()).toBe(false);
-    expect(browser!.errors).toEqual([]);
+    expect(session.browser.errors).toEqual([]);
   });
 
   it("approval required: the card asks; Approve runs the call, the card shows its result and the answer follows", async (ctx) => {
+    const talaria = session.talaria;
     requireUi(ctx, talaria);
-    const { page } = browser!;
+    const { page } = session.browser;
     await page.getByRole("button", { name: "Close settings" }).click();
     const body = await send(page, "What do my notes say?");
     expect(body["tools"]).toEqual([{ type: "mcp", server_label: "fs", allowed_tools: ["read_text_file"], require_approval: "always" }]);
@@ -180,12 +194,13 @@ describe.skipIf(skipBrowser)("MCP tools: the panel, an approved call, a denied c
     await expect.poll(() => again.getAttribute("data-status"), UI_WAIT).toBe("completed");
     expect((await again.locator(".tool-result").innerText()).trim()).toBe(NOTES);
     expect(await page.locator('article[data-role="assistant"] .markdown').innerText()).toBe(ANSWER);
-    expect(browser!.errors).toEqual([]);
+    expect(session.browser.errors).toEqual([]);
   });
 
   it("Deny: the buttons disable at once, the call ends failed, and the model answers", async (ctx) => {
+    const talaria = session.talaria;
     requireUi(ctx, talaria);
-    const { page } = browser!;
+    const { page } = session.browser;
     await page.getByRole("button", { name: "+ New chat" }).click();
     // After the reload the page lists the MCP servers again; until then Send waits.
     await expect.poll(() => page.locator(".mcp-server").count(), UI_WAIT).toBe(2);
@@ -217,28 +232,17 @@ describe.skipIf(skipBrowser)("MCP tools: the panel, an approved call, a denied c
     expect(await card.locator(".mcp-answer").getAttribute("data-answer")).toBe("deny");
     expect(await reply.locator(".markdown").innerText()).toBe(ANSWER);
     await shot(page, "23-desktop-mcp-denied");
-    expect(browser!.errors).toEqual([]);
+    expect(session.browser.errors).toEqual([]);
   });
 });
 
 describe.skipIf(skipBrowser)("MCP tools: Stop during a long call", () => {
-  let talaria: Talaria | undefined;
-  let browser: BrowserSession | undefined;
-
-  beforeAll(async () => {
-    const modelPath = await ensureTestModel({ kind: "scripted", reply: LONG, afterToolReply: ANSWER });
-    talaria = await startTalaria({ modelPath, webRoot, mcp: mcpConfig });
-    browser = await openBrowser(DESKTOP);
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await talaria?.close();
-  });
+  const session = useSession(LONG);
 
   it("without approval the call runs at once; Stop ends the reply promptly and the card is cancelled", async (ctx) => {
+    const talaria = session.talaria;
     requireUi(ctx, talaria);
-    const { page } = browser!;
+    const { page } = session.browser;
     await page.goto(`${talaria.server.url}/`);
     await openSettings(page);
     await expect.poll(() => page.locator(".mcp-server").count(), UI_WAIT).toBe(2);
@@ -264,8 +268,8 @@ describe.skipIf(skipBrowser)("MCP tools: Stop during a long call", () => {
     await shot(page, "25-desktop-mcp-stopped");
 
     // The run and its call ended on the server: the one sequence is free at once (not after 30 s).
-    await expect.poll(() => talaria!.server.queue.running, UI_WAIT).toBe(0);
-    await expect.poll(() => talaria!.engine.stats().sequencesBusy, UI_WAIT).toBe(0);
+    await expect.poll(() => talaria.server.queue.running, UI_WAIT).toBe(0);
+    await expect.poll(() => talaria.engine.stats().sequencesBusy, UI_WAIT).toBe(0);
     expect(Date.now() - stopped).toBeLessThan(20_000);
     await expect
       .poll(async () => {
@@ -273,6 +277,6 @@ describe.skipIf(skipBrowser)("MCP tools: Stop during a long call", () => {
         return m?.mcpCalls?.map((c) => c.status);
       }, UI_WAIT)
       .toEqual(["cancelled"]);
-    expect(browser!.errors).toEqual([]);
+    expect(session.browser.errors).toEqual([]);
   });
 });
