@@ -38,6 +38,7 @@ export { JsonSchemaGrammarError, formatPointer, type JsonSchemaGrammarErrorCode 
 export * as gbnf from "./gbnf/index.js";
 export { GbnfBuilder, MAX_INLINE_REPETITION, type GbnfBuilderOptions } from "./gbnf/builder.js";
 export { GbnfRecognizer, RecognizerState, type RecognizerOptions } from "./gbnf/recognizer.js";
+export { TokenTrie, type AllowedTokens, type AllowedTokensOptions, type AllowedTokensRefusal, type TokenTrieStats } from "./gbnf/token-trie.js";
 export { prefixGrammarWithTriggers } from "./gbnf/trigger-prefix.js";
 export { portableGbnf } from "./gbnf/portable.js";
 export { parseGbnf, GbnfSyntaxError } from "./gbnf/parse.js";

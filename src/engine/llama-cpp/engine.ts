@@ -18,7 +18,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
 } from "node-llama-cpp";
-import { GbnfRecognizer } from "../../grammar/index.js";
+import { GbnfRecognizer, TokenTrie } from "../../grammar/index.js";
 import { splitAtMarkers, type ForcedToken } from "../constrained-decoding.js";
 import { GenerationOutput } from "../generation-output.js";
 import { PlainTextGuard } from "../plain-text-guard.js";
@@ -73,6 +73,11 @@ export interface LlamaCppEngineOptions {
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
   /** Aborts downloading and loading. */
   readonly signal?: AbortSignal;
+  /**
+   * Allowed-token preselection for grammar-constrained steps (docs/decisions/0185). Default true;
+   * false leaves every rejected sample to llama.cpp's whole-vocabulary mask (benchmarks compare both).
+   */
+  readonly preselect?: boolean;
 }
 
 /** Load a model and create the engine. Throws {@link EngineError} (`model_not_found`, `offline`, `model_load_failed`). */
@@ -112,7 +117,7 @@ export async function createLlamaCppEngine(options: LlamaCppEngineOptions): Prom
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       ...(options.signal !== undefined ? { createSignal: options.signal } : {}),
     });
-    return new LlamaCppEngine(llama, model, context, options.model, modelPath);
+    return new LlamaCppEngine(llama, model, context, options.model, modelPath, { preselect: options.preselect ?? true });
   } catch (error) {
     await model.dispose();
     if (error instanceof EngineError) throw error;
@@ -170,10 +175,15 @@ export class LlamaCppEngine implements Engine {
   #disposed = false;
   #active = new Set<Promise<unknown>>();
   #forcedTokens = 0;
+  #preselectedSteps = 0;
+  readonly #preselectOn: boolean;
+  /** The vocabulary as the grammar sees it, built on the first constrained generation. */
+  #trie: TokenTrie | undefined;
 
   /** @internal Use {@link createLlamaCppEngine}. */
-  constructor(llama: Llama, model: LlamaModel, context: LlamaContext, source: string, path: string) {
+  constructor(llama: Llama, model: LlamaModel, context: LlamaContext, source: string, path: string, settings: { readonly preselect: boolean } = { preselect: true }) {
     this.#llama = llama;
+    this.#preselectOn = settings.preselect;
     this.#model = model;
     this.#context = context;
     const sequences = Array.from({ length: context.totalSequences }, () => context.getSequence({ contextShift: noContextShift }));
@@ -197,6 +207,9 @@ export class LlamaCppEngine implements Engine {
       track: (promise) => this.#track(promise),
       countForced: (tokens) => {
         this.#forcedTokens += tokens;
+      },
+      countPreselected: () => {
+        this.#preselectedSteps++;
       },
     };
   }
@@ -249,7 +262,13 @@ export class LlamaCppEngine implements Engine {
     return pieces.flatMap((piece, i) => raw(piece, index === 0 && i === 0));
   };
 
+  /** Constrained steps sampled with allowed-token preselection since the engine was created (diagnostics, benchmarks). */
+  get preselectedStepCount(): number {
+    return this.#preselectedSteps;
+  }
+
   /** Tokens appended by jump-forward decoding (not sampled) since the engine was created (diagnostics, benchmarks). */
+
   get forcedTokenCount(): number {
     return this.#forcedTokens;
   }
@@ -340,7 +359,9 @@ export class LlamaCppEngine implements Engine {
             ? {
                 state: new LlamaGrammarEvaluationState({ model: this.#model, grammar }),
                 lazyTriggers: request.grammar.lazyTriggers ?? [],
-                recognizer: (request.jumpForward ?? true) ? this.#recognizer(request.grammar.gbnf) : undefined,
+                recognizer: this.#recognizer(request.grammar.gbnf),
+                jumpForward: request.jumpForward ?? true,
+                trie: this.#preselectOn ? this.#tokenTrie() : undefined,
               }
             : undefined,
       });
@@ -355,6 +376,21 @@ export class LlamaCppEngine implements Engine {
       const cleanup = (generation?.close() ?? Promise.resolve()).finally(() => lease.release());
       await this.#track(cleanup);
     }
+  }
+
+  /**
+   * The vocabulary trie for allowed-token preselection (docs/decisions/0185): every token's piece as
+   * llama.cpp's grammar matches it (special tokens rendered), built once (~0.5 s for 128k tokens).
+   */
+  #tokenTrie(): TokenTrie {
+    if (this.#trie === undefined) {
+      const model = this.#model;
+      const pieces = function* (size: number): Generator<readonly [number, string]> {
+        for (let id = 0; id < size; id++) yield [id, model.detokenize([asToken(id)], true)];
+      };
+      this.#trie = TokenTrie.build(pieces(this.#vocabularySize), this.#eog);
+    }
+    return this.#trie;
   }
 
   /** Our recognizer for a grammar (cached); undefined when our parser cannot read it (then no jump-forward). */

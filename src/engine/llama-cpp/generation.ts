@@ -19,7 +19,7 @@ import { biasToLogitDelta, frequencyPresenceBias, logSoftmax, mulberry32, sample
 import type { ResolvedGenerateOptions } from "../request.js";
 import { hasLogitProcessors, type ResolvedSampling } from "../sampling-options.js";
 import { EngineError, type FinishReason, type GenerateEvent, type TokenId, type TokenLogprob } from "../types.js";
-import type { GbnfRecognizer } from "../../grammar/index.js";
+import type { GbnfRecognizer, TokenTrie } from "../../grammar/index.js";
 import { grammarStateControl, tokenBiasOf, type GrammarStateControl } from "./internals.js";
 import { asToken, asTokens } from "./tokens.js";
 
@@ -37,14 +37,32 @@ export interface GenerationHost {
   readonly disposed: boolean;
   /** Count tokens appended by jump-forward decoding. */
   countForced(tokens: number): void;
+  /** Count a constrained step sampled with allowed-token preselection. */
+  countPreselected(): void;
 }
 
 export interface GenerationGrammar {
   readonly state: LlamaGrammarEvaluationState;
   readonly lazyTriggers: readonly string[];
-  /** Our replica of the grammar, for jump-forward decoding (undefined: no jump-forward). */
+  /** Our replica of the grammar (undefined: our parser cannot read it; then no jump-forward, no preselection). */
   readonly recognizer: GbnfRecognizer | undefined;
+  /** Append the text the grammar forces without sampling it (docs/decisions/0141). */
+  readonly jumpForward: boolean;
+  /** The vocabulary, for allowed-token preselection (docs/decisions/0185); undefined: none. */
+  readonly trie?: TokenTrie | undefined;
 }
+
+/**
+ * The logit boost given to every allowed token when the grammar allows few (allowed-token
+ * preselection): large enough that the sampler's pick is allowed (so llama.cpp's grammar-first check
+ * passes without masking the vocabulary), small enough that float32 logits keep ~1e-5 resolution.
+ * Adding one constant to every allowed token keeps their relative probabilities, whatever the
+ * temperature, and top-k/top-p/min-p then act on the allowed tokens, as with a mask.
+ */
+export const PRESELECT_BOOST = 100;
+
+/** Most allowed tokens listed for preselection; a longer list is left to llama.cpp's mask. */
+export const PRESELECT_LIMIT = 1024;
 
 /** Never shift the KV cache: generation stops at the context limit instead (finish reason "length"). */
 export const noContextShift = {
@@ -74,6 +92,9 @@ export class LlamaGeneration {
   readonly #control: GrammarStateControl | undefined;
   /** Follows the text for lazy triggers and (with a recognizer) jump-forward decoding. */
   readonly #tracker: GrammarTracker | undefined;
+  readonly #jumpForward: boolean;
+  /** Recognizer + trie for allowed-token preselection (undefined: off). */
+  readonly #preselect: { readonly recognizer: GbnfRecognizer; readonly trie: TokenTrie } | undefined;
   /** Tokens to evaluate next instead of the last sampled one (it plus forced tokens). */
   #replacement: TokenId[] | undefined;
   /** The in-flight evaluation step (awaited before the sequence is released). */
@@ -106,6 +127,12 @@ export class LlamaGeneration {
     this.#grammar = grammar?.state;
     this.#control = grammar !== undefined ? grammarStateControl(grammar.state) : undefined;
     const recognizer = this.#control !== undefined ? grammar?.recognizer : undefined;
+    this.#jumpForward = grammar?.jumpForward === true;
+    // The boost is added before llama.cpp's repetition penalty, which is not additive: off then.
+    this.#preselect =
+      recognizer !== undefined && grammar?.trie !== undefined && init.options.sampling.repetitionPenalty === 1
+        ? { recognizer, trie: grammar.trie }
+        : undefined;
     this.#tracker =
       grammar !== undefined && (grammar.lazyTriggers.length > 0 || recognizer !== undefined)
         ? new GrammarTracker({
@@ -189,7 +216,7 @@ export class LlamaGeneration {
       // The token that completed the trigger carried text past it: hand that text to llama.cpp's state.
       this.#acceptLeftover(pushed.activated.trigger, pushed.activated.leftover);
     }
-    if (tracker.complete) return "stop";
+    if (this.#jumpForward && tracker.complete) return "stop";
     const forced = this.#jump();
     if (forced.length === 0) return undefined;
     this.#replacement = [token, ...forced];
@@ -230,7 +257,7 @@ export class LlamaGeneration {
   #jump(): TokenId[] {
     const tracker = this.#tracker;
     const control = this.#control;
-    if (tracker === undefined || control === undefined || !tracker.active) return [];
+    if (!this.#jumpForward || tracker === undefined || control === undefined || !tracker.active) return [];
     const forced = tracker.forced(MAX_FORCED_CHARS);
     if (forced.text === "") return [];
     const planned = planForcedTokens(this.#host.tokenizeForced(forced.text), forced.thenEnds);
@@ -252,7 +279,7 @@ export class LlamaGeneration {
       const r = this.#record(token);
       if (r !== undefined) return r;
     }
-    return this.#tracker?.complete === true ? "stop" : undefined;
+    return this.#jumpForward && this.#tracker?.complete === true ? "stop" : undefined;
   }
 
   /** The function producing the next sampled token. */
@@ -274,7 +301,7 @@ export class LlamaGeneration {
 
   #evaluateOptions(grammar: (() => LlamaGrammarEvaluationState | undefined) | undefined): SequenceEvaluateOptions {
     const s = this.#options.sampling;
-    const biasNeeded = s.logitBias.size > 0 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
+    const biasNeeded = s.logitBias.size > 0 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0 || this.#preselect !== undefined;
     return {
       temperature: s.greedy ? 0 : s.temperature,
       topK: s.topK,
@@ -300,12 +327,34 @@ export class LlamaGeneration {
     };
   }
 
-  /** logit_bias plus OpenAI frequency/presence penalties over the generated tokens, as logit deltas. */
+  /**
+   * logit_bias plus OpenAI frequency/presence penalties over the generated tokens, as logit deltas;
+   * plus the preselection boost when the grammar allows few tokens now.
+   */
   #tokenBias(s: ResolvedSampling) {
     const deltas = new Map<number, number>();
     for (const [t, v] of s.logitBias) deltas.set(t, biasToLogitDelta(v));
     for (const [t, v] of frequencyPresenceBias(this.#generated, s.frequencyPenalty, s.presencePenalty)) deltas.set(t, (deltas.get(t) ?? 0) + v);
+    const allowed = this.#allowedNow();
+    if (allowed !== undefined) {
+      for (const t of allowed) deltas.set(t, (deltas.get(t) ?? 0) + PRESELECT_BOOST);
+      this.#host.countPreselected();
+    }
     return tokenBiasOf(this.#host.model, deltas, this.#host.eog);
+  }
+
+  /**
+   * Every token the grammar allows next, when it is active, every generated byte is settled and the
+   * list is short and exact ({@link TokenTrie.allowedTokens}); else undefined (llama.cpp's mask decides).
+   */
+  #allowedNow(): readonly TokenId[] | undefined {
+    const p = this.#preselect;
+    const tracker = this.#tracker;
+    if (p === undefined || tracker === undefined || !tracker.active || !tracker.settled) return undefined;
+    const state = tracker.state;
+    if (state === undefined || state.isDead) return undefined;
+    const r = p.trie.allowedTokens(p.recognizer, state, { limit: PRESELECT_LIMIT });
+    return r.kind === "tokens" && r.tokens.length > 0 ? r.tokens : undefined;
   }
 
   /**

@@ -7,4 +7,5 @@ export * from "./parse.js";
 export * from "./recognizer.js";
 export * from "./sample.js";
 export * from "./trigger-prefix.js";
+export * from "./token-trie.js";
 export * from "./portable.js";

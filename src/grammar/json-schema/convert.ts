@@ -277,6 +277,9 @@ function jsonTypeOf(v: Json): JsonType {
   return typeof v as "string" | "boolean" | "object";
 }
 
+/** Raw string characters as one grammar class: anything but `"`, `\\`, controls and DEL. */
+const RAW_CHAR_CLASS: GbnfExpr = { type: "char-class", negated: true, ranges: [[0x22, 0x22], [0x5c, 0x5c], [0x7f, 0x7f], [0x00, 0x1f]] };
+
 /** Raw string characters: anything but `"`, `\`, controls, DEL (and surrogates). */
 const RAW_STRING_CHARS = CodePointSet.of([
   [0, 0x1f],
@@ -523,19 +526,31 @@ class SchemaConverter {
     return r;
   }
 
-  private stringChar(): GbnfExpr {
-    return this.helper("char", () => {
+  /** One escape sequence inside a JSON string: `\\` then a short escape or `u` and 4 hex digits (no lone surrogates). */
+  private stringEscape(): GbnfExpr {
+    return this.helper("escape", () => {
       const hex = chars("0-9a-fA-F");
       const nonSurrogateHex4 = alt(seq(chars("0-9a-cA-CeEfF"), rep(hex, 3, 3)), seq(chars("dD"), chars("0-7"), rep(hex, 2, 2)));
-      return alt(
-        { type: "char-class", negated: true, ranges: [[0x22, 0x22], [0x5c, 0x5c], [0x7f, 0x7f], [0x00, 0x1f]] },
-        seq(lit("\\"), alt(chars('"\\/bfnrt'), seq(lit("u"), nonSurrogateHex4))),
-      );
+      return seq(lit("\\"), alt(chars('"\\/bfnrt'), seq(lit("u"), nonSurrogateHex4)));
     });
   }
 
+  /** One decoded character inside a JSON string: a raw character or an escape (for counted lengths). */
+  private stringChar(): GbnfExpr {
+    return this.helper("char", () => alt(RAW_CHAR_CLASS, this.stringEscape()));
+  }
+
+  /**
+   * Any string contents: runs of raw characters as one character class, escapes apart
+   * (`[^"\\…]* (escape [^"\\…]*)*`) rather than a repeated alternation, which mask engines such as
+   * xgrammar (vLLM's) handle far faster (docs/decisions/0185).
+   */
+  private stringContents(): GbnfExpr {
+    return this.helper("chars", () => seq(rep(RAW_CHAR_CLASS, 0, undefined), rep(seq(this.stringEscape(), rep(RAW_CHAR_CLASS, 0, undefined)), 0, undefined)));
+  }
+
   private plainString(): GbnfExpr {
-    return this.helper("string", () => seq(lit('"'), rep(this.stringChar(), 0, undefined), lit('"')));
+    return this.helper("string", () => seq(lit('"'), this.stringContents(), lit('"')));
   }
 
   private sepExpr: GbnfExpr | undefined;
@@ -905,7 +920,7 @@ class SchemaConverter {
         throw e;
       }
       const hint = `${this.hint(path)}-pattern`;
-      const anyChars = rep(this.stringChar(), 0, undefined);
+      const anyChars = this.stringContents();
       const body = seq(
         parsed.anchoredStart ? EMPTY : anyChars,
         this.regexToGbnf(parsed.node, hint, path),
@@ -916,7 +931,8 @@ class SchemaConverter {
     if (!lengths) return this.plainString();
     const min = minLength ?? 0;
     if (maxLength !== undefined && maxLength < min) throw this.err("unsatisfiable", "maxLength is below minLength", path, "maxLength");
-    return this.b.addRef(`string-${min}-${maxLength ?? "inf"}`, seq(lit('"'), this.b.repeat("string-chars", this.stringChar(), min, maxLength), lit('"')));
+    const counted = maxLength === undefined ? seq(this.b.repeat("string-chars", this.stringChar(), min, min), this.stringContents()) : this.b.repeat("string-chars", this.stringChar(), min, maxLength);
+    return this.b.addRef(`string-${min}-${maxLength ?? "inf"}`, seq(lit('"'), counted, lit('"')));
   }
 
   private regexToGbnf(n: RegexNode, hint: string, path: Path): GbnfExpr {

@@ -59,7 +59,8 @@ describe("wide schemas convert in linear time", () => {
 
   test("the kv rules are shared helpers, not re-printed per property: each string property costs one kv rule", () => {
     const { gbnf } = jsonSchemaToGbnf(optionalStrings(50));
-    expect(gbnf.match(/^char ::= /gm)).toHaveLength(1);
+    expect(gbnf.match(/^chars ::= /gm)).toHaveLength(1);
+    expect(gbnf.match(/^escape ::= /gm)).toHaveLength(1);
     expect(gbnf.match(/^string ::= /gm)).toHaveLength(1);
     expect(gbnf.match(/-kv ::= /g)).toHaveLength(50);
   });
