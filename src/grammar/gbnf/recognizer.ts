@@ -25,6 +25,11 @@ interface StackNode {
 
 /** A recognizer state: the set of live stacks after some input. */
 export class RecognizerState {
+  /** @internal Transitions taken from this state (code point → state), memoized by the recognizer. */
+  readonly transitions = new Map<number, RecognizerState>();
+  /** @internal The code points that may come next, once computed. */
+  allowed: CodePointSet | undefined;
+
   /** @internal */
   constructor(
     /** @internal */ readonly stacks: readonly StackNode[],
@@ -58,7 +63,10 @@ export class GbnfRecognizer {
   private readonly nodes = new Map<string, StackNode>();
   private nextId = 1;
   private readonly emptyStack: StackNode = { id: 0, pos: -1, next: undefined };
-  private readonly cache = new Map<string, RecognizerState>();
+  /** Interned states by key (so transitions memoized on a state object are shared). */
+  private readonly states = new Map<string, RecognizerState>();
+  /** Memoized transitions so far (bounded by `cacheSize`). */
+  private transitionCount = 0;
   private readonly cacheSize: number;
   private readonly initialState: RecognizerState;
 
@@ -92,8 +100,7 @@ export class GbnfRecognizer {
   /** The state after one more code point (a dead state when it is not allowed). */
   step(state: RecognizerState, codePoint: number): RecognizerState {
     if (state.isDead) return state;
-    const cacheKey = `${state.key}|${codePoint}`;
-    const cached = this.cache.get(cacheKey);
+    const cached = state.transitions.get(codePoint);
     if (cached !== undefined) return cached;
     const out = new Map<number, StackNode>();
     const seen = new Set<number>();
@@ -107,8 +114,13 @@ export class GbnfRecognizer {
     }
     const next = this.makeState(out);
     if (this.cacheSize > 0) {
-      if (this.cache.size >= this.cacheSize) this.cache.clear();
-      this.cache.set(cacheKey, next);
+      if (this.transitionCount >= this.cacheSize) {
+        // forget: states made from now on start with empty transition maps
+        this.states.clear();
+        this.transitionCount = 0;
+      }
+      state.transitions.set(codePoint, next);
+      this.transitionCount++;
     }
     return next;
   }
@@ -135,12 +147,14 @@ export class GbnfRecognizer {
 
   /** The code points that may come next (empty when only the end, or nothing, may come). */
   allowedNext(state: RecognizerState): CodePointSet {
+    if (state.allowed !== undefined) return state.allowed;
     let set = CodePointSet.EMPTY;
     for (const stack of state.stacks) {
       if (stack.pos === -1) continue;
       const el = this.grammar.elements[stack.pos] as Element;
       if (el.kind === "chars") set = set.union(el.set);
     }
+    state.allowed = set;
     return set;
   }
 
@@ -215,6 +229,11 @@ export class GbnfRecognizer {
 
   private makeState(out: Map<number, StackNode>): RecognizerState {
     const stacks = [...out.values()].sort((a, b) => a.id - b.id);
-    return new RecognizerState(stacks, stacks.map((s) => s.id).join(","));
+    const key = stacks.map((s) => s.id).join(",");
+    const known = this.states.get(key);
+    if (known !== undefined) return known;
+    const state = new RecognizerState(stacks, key);
+    if (this.cacheSize > 0) this.states.set(key, state);
+    return state;
   }
 }

@@ -41,6 +41,10 @@ export interface TokenTrieStats {
 }
 
 const NON_ASCII_FROM = 0x80;
+/** More allowed first characters than this counts as a wide position (a string's contents). */
+const WIDE_CHARSET = 24;
+/** A wide position with more than this many times `limit` tokens below it is refused unwalked. */
+const WIDE_BOUND_FACTOR = 8;
 const REPLACEMENT = 0xfffd;
 
 export class TokenTrie {
@@ -54,6 +58,8 @@ export class TokenTrie {
   readonly #tokenStart: Uint32Array;
   readonly #tokenCount: Uint32Array;
   readonly #tokens: Uint32Array;
+  /** Per node: tokens in its subtree (itself included). */
+  readonly #below: Uint32Array;
   readonly #endTokens: readonly number[];
   readonly stats: TokenTrieStats;
 
@@ -65,6 +71,7 @@ export class TokenTrie {
     tokenStart: Uint32Array;
     tokenCount: Uint32Array;
     tokens: Uint32Array;
+    below: Uint32Array;
     endTokens: readonly number[];
     stats: TokenTrieStats;
   }) {
@@ -75,6 +82,7 @@ export class TokenTrie {
     this.#tokenStart = parts.tokenStart;
     this.#tokenCount = parts.tokenCount;
     this.#tokens = parts.tokens;
+    this.#below = parts.below;
     this.#endTokens = parts.endTokens;
     this.stats = parts.stats;
   }
@@ -136,7 +144,16 @@ export class TokenTrie {
       tokenCount[i] = at.length;
       for (const tok of at) flat[t++] = tok;
     }
+    // children always have higher indices than their parent: one backward pass sums the subtrees
+    const below = new Uint32Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      let sum = tokenCount[i] as number;
+      const cs = childStart[i] as number;
+      for (let k = 0; k < (childCount[i] as number); k++) sum += below[childNode[cs + k] as number] as number;
+      below[i] = sum;
+    }
     return new TokenTrie({
+      below,
       childStart,
       childCount,
       childCp,
@@ -160,15 +177,19 @@ export class TokenTrie {
     if (state.isDead) return { kind: "tokens", tokens: out, visited: 0 };
     if (state.canEnd) out.push(...this.#endTokens);
     if (out.length > limit) return { kind: "refused", why: "too-many", visited: 0 };
-    const allowedCache = new Map<string, CodePointSet>();
-    const allowedOf = (s: RecognizerState): CodePointSet => {
-      let set = allowedCache.get(s.key);
-      if (set === undefined) {
-        set = recognizer.allowedNext(s);
-        allowedCache.set(s.key, set);
+    const allowedOf = (s: RecognizerState): CodePointSet => recognizer.allowedNext(s);
+    // A cheap bound first: the tokens below the allowed first characters. Many allowed characters
+    // with far more tokens below them than the limit (inside a string) refuse without walking.
+    const first = allowedOf(state);
+    if (first.size > WIDE_CHARSET) {
+      let below = 0;
+      const from = this.#childStart[0] as number;
+      const end = from + (this.#childCount[0] as number);
+      for (const [a, b] of first.ranges) {
+        for (let i = lowerBound(this.#childCp, from, end, a); i < end && (this.#childCp[i] as number) <= b; i++) below += this.#below[this.#childNode[i] as number] as number;
       }
-      return set;
-    };
+      if (below > WIDE_BOUND_FACTOR * limit) return { kind: "refused", why: "too-many", visited: 0 };
+    }
     let visited = 0;
     const stack: { node: number; state: RecognizerState }[] = [{ node: 0, state }];
     for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
