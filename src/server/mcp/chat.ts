@@ -13,7 +13,7 @@ import type { AgentEvent } from "../../agent/index.js";
 import type { McpToolset } from "../../mcp/index.js";
 import type { OpenAIStreamEncoder } from "../sse.js";
 import { encodeSseData } from "../sse.js";
-import { toOpenAIUsage } from "../openai/responses.js";
+import { chatCompletionHead, toOpenAIUsage, type ChatCompletionMeta } from "../openai/responses.js";
 import type { Usage } from "../../engine/types.js";
 
 export interface McpCallObject {
@@ -26,11 +26,8 @@ export interface McpCallObject {
   readonly error: string | null;
 }
 
-export interface AgentChatMeta {
-  readonly id: string;
-  readonly created: number;
-  readonly model: string;
-}
+/** The id, creation time and model of a run's `chat.completion`. */
+export type AgentChatMeta = ChatCompletionMeta;
 
 /** `max-depth` and `length` both mean the answer was cut. */
 function finishReason(reason: Extract<AgentEvent, { type: "finish" }>["reason"]): "stop" | "length" {
@@ -76,7 +73,7 @@ export class AgentChatChunkEncoder implements OpenAIStreamEncoder<AgentEvent> {
   }
 
   #chunk(delta: Record<string, unknown>, finish: string | null = null): string {
-    return encodeSseData({ id: this.#meta.id, object: "chat.completion.chunk", created: this.#meta.created, model: this.#meta.model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    return encodeSseData({ ...chatCompletionHead(this.#meta, "chat.completion.chunk"), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
   }
 
   encode(_choice: number, event: AgentEvent): string {
@@ -119,7 +116,7 @@ export class AgentChatChunkEncoder implements OpenAIStreamEncoder<AgentEvent> {
 
   end(): string {
     if (!this.#includeUsage || this.#usage === undefined) return "";
-    return encodeSseData({ id: this.#meta.id, object: "chat.completion.chunk", created: this.#meta.created, model: this.#meta.model, system_fingerprint: null, choices: [], usage: toOpenAIUsage(this.#usage) });
+    return encodeSseData({ ...chatCompletionHead(this.#meta, "chat.completion.chunk"), choices: [], usage: toOpenAIUsage(this.#usage) });
   }
 }
 
@@ -143,11 +140,7 @@ export async function collectAgentChat(meta: AgentChatMeta, toolset: McpToolset,
         break;
       case "finish":
         return {
-          id: meta.id,
-          object: "chat.completion",
-          created: meta.created,
-          model: meta.model,
-          system_fingerprint: null,
+          ...chatCompletionHead(meta, "chat.completion"),
           choices: [{ index: 0, message: { role: "assistant", content, refusal: null, mcp_calls: [...book.calls.values()] }, logprobs: null, finish_reason: finishReason(event.reason) }],
           usage: toOpenAIUsage(event.usage),
         };

@@ -158,7 +158,7 @@ export class ChatChunkEncoder implements OpenAIStreamEncoder<ChatEvent> {
 
   constructor(options: ChatChunkEncoderOptions) {
     this.#options = options;
-    this.#head = { id: options.id, object: "chat.completion.chunk", created: options.created, model: options.model, system_fingerprint: null };
+    this.#head = chatCompletionHead(options, "chat.completion.chunk");
     // The constant head of every chunk, serialised once: `{"id":…,"system_fingerprint":null,"choices":[`.
     this.#prefix = JSON.stringify({ ...this.#head, choices: [] } satisfies WireChatCompletionChunk).slice(0, -2);
     // A content chunk is `#contentHead` + choice + `#contentMid` + JSON text + `#contentTail`, byte-equal to #chunk's.
@@ -266,6 +266,14 @@ export interface ChatCompletionMeta {
   readonly model: string;
 }
 
+/** The fields every `chat.completion` (or `.chunk`) object starts with, in the API's order. */
+export function chatCompletionHead<O extends "chat.completion" | "chat.completion.chunk">(
+  meta: ChatCompletionMeta,
+  object: O,
+): { id: string; object: O; created: number; model: string; system_fingerprint: null } {
+  return { id: meta.id, object, created: meta.created, model: meta.model, system_fingerprint: null };
+}
+
 /**
  * A whole `chat.completion` object from the results of its choices. What the engine ignored or degraded
  * rides along as `warnings: [{code, message}]` (a Talaria extension; absent when there is none); blocks
@@ -274,11 +282,7 @@ export interface ChatCompletionMeta {
 export function toChatCompletion(meta: ChatCompletionMeta, results: readonly ChatResult[]): WireChatCompletion {
   const warnings = toOpenAIWarnings(results);
   return {
-    id: meta.id,
-    object: "chat.completion",
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: null,
+    ...chatCompletionHead(meta, "chat.completion"),
     choices: results.map(
       (r, index) =>
         ({
