@@ -11,11 +11,17 @@ weights, in bf16 (or 4-bit NF4 through bitsandbytes with --4bit), and measures w
   tg{N}        decode tok/s, 1 stream: N / time of generate(N tokens) from a 1-token prompt (EOS ignored)
   tg{N} x{S}   aggregate decode tok/s of S streams: S*N / time of one batched generate (batch S, 1-token prompts)
 
+  tg{N}+json   JSON-constrained decode, 1 stream, and tg{N}+json x{S} (batch S): the schema of `talaria bench
+               engine`'s tg+json tests (--json-schema), through xgrammar's transformers LogitsProcessor, EOS
+               allowed (the grammar ends the JSON) -- only when `xgrammar` is importable and --tokenizer gives
+               the Llama 3 tokenizer.json; otherwise recorded as skipped (HF transformers has no grammar
+               engine of its own, and the GPU machine's image has no xgrammar/outlines)
+
 each repeated R times (mean +- sample sd, as llama-bench and Talaria print them). Random weights: the numbers
 measure speed only. --dry-run prints the config and the plan without importing torch.
 
 Usage: python3 hf_peer.py [--prompt-len 512] [--gen-len 128] [--streams 1,16] [--reps 5] [--4bit]
-                          [--device cuda] [--out hf_peer.json] [--dry-run]
+                          [--json-schema FILE --tokenizer tokenizer.json] [--device cuda] [--out hf_peer.json] [--dry-run]
 """
 from __future__ import annotations
 
@@ -64,6 +70,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--layers", type=int, default=None, help="override the layer count (for quick CPU checks)")
     ap.add_argument("--hidden", type=int, default=None, help="override the hidden size (quick CPU checks; heads scale by 128)")
+    ap.add_argument("--json-schema", default=None, help="JSON schema of the constrained tests (bench/gpu/bench-schema.json)")
+    ap.add_argument("--tokenizer", default=None, help="HF tokenizer.json of the Llama 3 vocabulary (for the constrained tests)")
     ap.add_argument("--out", default=None, help="write the JSON report here (default: print only)")
     ap.add_argument("--dry-run", action="store_true", help="print the config and the plan; do not import torch")
     return ap.parse_args(argv)
@@ -90,7 +98,29 @@ def mean_sd(samples: list[float]) -> dict[str, Any]:
 
 def plan(args: argparse.Namespace) -> list[str]:
     streams = [int(s) for s in args.streams.split(",") if s.strip()]
-    return [f"pp{args.prompt_len}", "ttft", f"tg{args.gen_len}"] + [f"tg{args.gen_len} x{s}" for s in streams]
+    out = [f"pp{args.prompt_len}", "ttft", f"tg{args.gen_len}"] + [f"tg{args.gen_len} x{s}" for s in streams]
+    if args.json_schema:
+        out += [f"tg{args.gen_len}+json", f"tg{args.gen_len}+json x{max(streams)}"]
+    return out
+
+
+def constrained_setup(args: argparse.Namespace, vocab: int):  # pragma: no cover - needs xgrammar
+    """(make_processor, None) when xgrammar + the tokenizer are there, else (None, reason)."""
+    if not args.json_schema:
+        return None, "no --json-schema"
+    try:
+        import xgrammar as xgr  # noqa: PLC0415
+    except ImportError:
+        return None, "xgrammar is not importable (HF transformers has no grammar engine; carry xgrammar wheels to add it)"
+    if not args.tokenizer:
+        return None, "no --tokenizer (the Llama 3 tokenizer.json): xgrammar needs the vocabulary"
+    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=args.tokenizer)
+    info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab, stop_token_ids=[SHAPE_3B["eos_token_id"]])
+    with open(args.json_schema, encoding="utf-8") as f:
+        compiled = xgr.GrammarCompiler(info).compile_json_schema(f.read())
+    return (lambda: xgr.contrib.hf.LogitsProcessor(compiled)), None
 
 
 def build_model(args: argparse.Namespace, shape: dict[str, Any]):  # pragma: no cover - needs torch
@@ -179,11 +209,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:  # pragma: no cover - needs
             for s in streams:
                 ids = tokens(s, 1)
                 agg[s].append(s * args.gen_len / timed(lambda: generate(ids, args.gen_len)))
+        # constrained decode (after the free tests, so that a grammar problem cannot cost the main figures)
+        make_processor, skipped = constrained_setup(args, vocab)
+        constrained: list[dict[str, Any]] = []
+        if make_processor is not None:
+            for batch in (1, max(streams)):
+                rates, gen_counts = [], []
+                for _ in range(args.reps):
+                    ids = tokens(batch, 1)
+                    processor = make_processor()  # one matcher per row, fresh per generation
+                    out_ids: list[Any] = []
+
+                    def run_constrained():
+                        out_ids.append(model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=args.gen_len,
+                                                      do_sample=False, pad_token_id=0, eos_token_id=SHAPE_3B["eos_token_id"],
+                                                      logits_processor=[processor]))
+                    seconds = timed(run_constrained)
+                    new = out_ids[0][:, ids.shape[1]:]
+                    # tokens up to and including the first EOS of each row
+                    eos = (new == SHAPE_3B["eos_token_id"]).int()
+                    lengths = torch.where(eos.any(dim=1), eos.argmax(dim=1) + 1, torch.full_like(eos[:, 0], new.shape[1]))
+                    generated = int(lengths.sum())
+                    rates.append(generated / seconds)
+                    gen_counts.append(generated / batch)
+                name = f"tg{args.gen_len}+json" + ("" if batch == 1 else f" x{batch}")
+                constrained.append({"name": name, "kind": "tg-grammar" if batch == 1 else "streams-grammar", "streams": batch,
+                                    "tokensPerSecond": mean_sd(rates), "meanGeneratedTokens": statistics.fmean(gen_counts)})
         tests.append({"name": f"pp{args.prompt_len}", "kind": "pp", "tokensPerSecond": mean_sd(pp)})
         tests.append({"name": f"ttft{args.prompt_len}", "kind": "ttft", "ttftMs": mean_sd(ttft)})
         tests.append({"name": f"tg{args.gen_len}", "kind": "tg", "tokensPerSecond": mean_sd(tg)})
         for s in streams:
             tests.append({"name": f"tg{args.gen_len} x{s}", "kind": "streams", "streams": s, "tokensPerSecond": mean_sd(agg[s])})
+        tests.extend(constrained)
 
     device_name = torch.cuda.get_device_name(0) if args.device.startswith("cuda") and torch.cuda.is_available() else platform.processor()
     return {
@@ -198,7 +255,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:  # pragma: no cover - needs
         },
         "model": {"shape": shape, "dtype": "nf4 (bitsandbytes)" if args.four_bit else "bf16",
                   "parameterCount": sum(p.numel() for p in model.parameters()), "buildSeconds": build_s},
-        "config": {"promptLen": args.prompt_len, "genLen": args.gen_len, "streams": streams, "reps": args.reps, "seed": args.seed},
+        "config": {"promptLen": args.prompt_len, "genLen": args.gen_len, "streams": streams, "reps": args.reps, "seed": args.seed,
+                   "jsonSchema": args.json_schema, "constrainedSkipped": skipped},
         "tests": tests,
     }
 
