@@ -75,6 +75,8 @@ export interface EngineTestResult {
   readonly ttftMs?: MeanSd;
   /** loglik: requests/s. */
   readonly requestsPerSecond?: MeanSd;
+  /** tg: the backend's own decode ms per token for the same requests (llama-server's `timings.predicted_per_token_ms`), when measured. */
+  readonly backendMsPerToken?: MeanSd;
   /** Mean tokens actually generated per stream and repetition (grammar tests may stop early). */
   readonly meanGeneratedTokens?: number;
   readonly loadAverageAfter: readonly number[];
@@ -203,6 +205,63 @@ export function requiredContextSize(options: EngineBenchOptions): number {
 
 /** Runs the tests on a loaded engine. `backend` (gpu, threads…) is copied into the report. */
 export async function runEngineBench(engine: Engine, options: EngineBenchOptions = {}, backend: Record<string, unknown> = {}): Promise<EngineBenchReport> {
+  const [report] = await runEngineBenches([{ engine, backend }], options);
+  return report as EngineBenchReport;
+}
+
+/** One engine of {@link runEngineBenches}. */
+export interface EngineBenchEntry {
+  readonly engine: Engine;
+  /** Backend facts (gpu, threads…) copied into its report. Default none. */
+  readonly backend?: Record<string, unknown>;
+  /**
+   * The backend's own decode time per token (ms) for a free decode request, when it measures one
+   * (llama-server: `timings.predicted_per_token_ms` of `/completion`). Called once per tg repetition,
+   * right after the engine's own run, with the same prompt; recorded as the tg test's
+   * `backendMsPerToken`. Default none.
+   */
+  readonly backendDecodeMs?: (request: BackendDecodeRequest) => Promise<number>;
+}
+
+/** A free decode request as {@link EngineBenchEntry.backendDecodeMs} gets it: greedy, end-of-generation banned when `ignoreEos`. */
+export interface BackendDecodeRequest {
+  readonly prompt: readonly TokenId[];
+  readonly maxTokens: number;
+  /** Token → bias (-100 bans) of the end-of-generation tokens, when they are banned. */
+  readonly logitBias: Readonly<Record<number, number>>;
+}
+
+/**
+ * Runs the same tests on several engines in one run, interleaved (repetition r of test i on every
+ * engine, then test i + 1, …): load drift on a shared machine spreads evenly over the engines, so
+ * their ratios are fair. One report per engine, in order. Prompts are the same for every engine (the
+ * same seed). The loglik test is skipped on an engine without `loglikelihood`.
+ */
+export async function runEngineBenches(entries: readonly EngineBenchEntry[], options: EngineBenchOptions = {}): Promise<EngineBenchReport[]> {
+  if (entries.length === 0) throw new EngineBenchError("no engine to benchmark");
+  const plans = entries.map((entry) => planEngineBench(entry, options));
+  if (options.warmup ?? true) for (const plan of plans) await plan.warmup();
+  const repetitions = options.repetitions ?? 5;
+  const longest = Math.max(...plans.map((p) => p.specs.length));
+  for (let r = 0; r < repetitions; r++) {
+    for (let i = 0; i < longest; i++) {
+      for (const plan of plans) if (i < plan.specs.length) await plan.run(i);
+    }
+  }
+  return plans.map((plan) => plan.report());
+}
+
+interface EngineBenchPlan {
+  readonly specs: readonly unknown[];
+  warmup(): Promise<void>;
+  /** One repetition of spec i. */
+  run(i: number): Promise<void>;
+  report(): EngineBenchReport;
+}
+
+function planEngineBench(entry: EngineBenchEntry, options: EngineBenchOptions): EngineBenchPlan {
+  const { engine } = entry;
+  const backend = entry.backend ?? {};
   const startedAt = new Date().toISOString();
   const promptLengths = positiveInts("prompt lengths", options.promptLengths ?? [512]);
   const genLengths = positiveInts("generation lengths", options.genLengths ?? [128]);
@@ -216,11 +275,13 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
   const jumpForwardOn = options.jumpForward ?? true;
   const ignoreEos = options.ignoreEos ?? true;
   const seed = options.seed ?? 1;
-  const loglik = options.loglik === null ? null : (options.loglik ?? { requests: 32, context: 64, continuation: 4 });
+  const loglikAsked = options.loglik === null ? null : (options.loglik ?? { requests: 32, context: 64, continuation: 4 });
+  const loglik = engine.capabilities.loglikelihood ? loglikAsked : null;
   const contextSize = engine.info.contextSize;
   const needed = requiredContextSize({ ...options, loglik });
   if (needed > contextSize) throw new EngineBenchError(`the tests need ${needed} tokens per sequence; the engine's context holds ${contextSize}`);
   const log = options.log ?? (() => {});
+  if (loglikAsked !== null && loglik === null) log("loglik: skipped (the engine has no loglikelihood)");
   const signal = options.signal;
   const vocab = engine.info.vocabularySize;
   const exclude = specialTokenIds(engine);
@@ -242,16 +303,13 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
       (t.meanGeneratedTokens !== undefined ? `  (${t.meanGeneratedTokens.toFixed(1)} tokens generated)` : ""));
   };
 
-  if (options.warmup ?? true) {
-    await timedGenerate(engine, base(Math.min(8, contextSize - 2), 4));
-  }
-
   // Each test is a sampler producing one repetition's measurements; repetitions are interleaved
   // (rep 1 of every test, then rep 2, …) so that load drift on a shared machine spreads over all tests
   // instead of biasing the ratios between them.
   interface Sample {
     rate: number;
     decode?: number;
+    backendMs?: number;
     ttftMs?: number;
     requestsPerSecond?: number;
     generated?: number;
@@ -285,7 +343,11 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
       const request: GenerateRequest =
         grammar === undefined ? base(1, n) : { ...base(1, n), sampling: { doSample: false }, grammar, jumpForward };
       const run = await timedGenerate(engine, request);
+      const backendMs = grammar === undefined && entry.backendDecodeMs !== undefined
+        ? await entry.backendDecodeMs({ prompt: request.prompt as readonly TokenId[], maxTokens: n, logitBias: ignoreEos ? eogBias : {} })
+        : undefined;
       return {
+        ...(backendMs === undefined ? {} : { backendMs }),
         rate: run.generated / run.totalS,
         ttftMs: run.firstS * 1000,
         generated: run.generated,
@@ -330,52 +392,58 @@ export async function runEngineBench(engine: Engine, options: EngineBenchOptions
 
   const samples: Sample[][] = specs.map(() => []);
   const loads: (readonly number[])[] = specs.map(() => []);
-  for (let r = 0; r < repetitions; r++) {
-    for (const [i, spec] of specs.entries()) {
-      checkAbort();
-      (samples[i] as Sample[]).push(await spec.sample());
-      loads[i] = environmentSnapshot().loadAverage;
-    }
-  }
-  for (const [i, spec] of specs.entries()) {
-    const ss = samples[i] as Sample[];
-    const pick = (f: (x: Sample) => number | undefined): number[] => ss.flatMap((x) => (f(x) === undefined ? [] : [f(x) as number]));
-    const generated = pick((x) => x.generated);
-    const decode = pick((x) => x.decode);
-    const ttft = pick((x) => x.ttftMs);
-    const rps = pick((x) => x.requestsPerSecond);
-    push({
-      name: spec.name,
-      kind: spec.kind,
-      promptTokens: spec.promptTokens,
-      genTokens: spec.genTokens,
-      streams: spec.streams,
-      tokensPerSecond: meanSd(ss.map((x) => x.rate)),
-      ...(spec.kind === "tg" || spec.kind === "tg-grammar" || spec.kind === "tg-grammar-jf" || spec.kind === "streams" ? { decodeTokensPerSecond: meanSd(decode) } : {}),
-      ...(ttft.length > 0 ? { ttftMs: meanSd(ttft) } : {}),
-      ...(rps.length > 0 ? { requestsPerSecond: meanSd(rps) } : {}),
-      ...(generated.length > 0 ? { meanGeneratedTokens: generated.reduce((a, b) => a + b, 0) / generated.length } : {}),
-      loadAverageAfter: loads[i] as readonly number[],
-    });
-  }
-
-  const info = engine.info;
-  return {
-    kind: "engine",
-    startedAt,
-    environment: environmentSnapshot(),
-    model: {
-      source: info.source,
-      architecture: info.architecture,
-      parameterCount: info.parameterCount,
-      ...(info.fileType !== undefined ? { fileType: info.fileType } : {}),
-      contextSize: info.contextSize,
-      sequences,
-      vocabularySize: info.vocabularySize,
-    },
-    backend,
-    config: { promptLengths, genLengths, repetitions, streams, grammar: grammarOn, jumpForward: grammarOn && jumpForwardOn, ignoreEos, seed, loglik },
-    tests,
-    ratios: engineRatios(tests),
+  const run = async (i: number): Promise<void> => {
+    checkAbort();
+    (samples[i] as Sample[]).push(await (specs[i] as Spec).sample());
+    loads[i] = environmentSnapshot().loadAverage;
   };
+  const warmup = async (): Promise<void> => {
+    await timedGenerate(engine, base(Math.min(8, contextSize - 2), 4));
+  };
+  const report = (): EngineBenchReport => {
+    for (const [i, spec] of specs.entries()) {
+      const ss = samples[i] as Sample[];
+      const pick = (f: (x: Sample) => number | undefined): number[] => ss.flatMap((x) => (f(x) === undefined ? [] : [f(x) as number]));
+      const generated = pick((x) => x.generated);
+      const decode = pick((x) => x.decode);
+      const ttft = pick((x) => x.ttftMs);
+      const rps = pick((x) => x.requestsPerSecond);
+      const backendMs = pick((x) => x.backendMs);
+      push({
+        name: spec.name,
+        kind: spec.kind,
+        promptTokens: spec.promptTokens,
+        genTokens: spec.genTokens,
+        streams: spec.streams,
+        tokensPerSecond: meanSd(ss.map((x) => x.rate)),
+        ...(spec.kind === "tg" || spec.kind === "tg-grammar" || spec.kind === "tg-grammar-jf" || spec.kind === "streams" ? { decodeTokensPerSecond: meanSd(decode) } : {}),
+        ...(ttft.length > 0 ? { ttftMs: meanSd(ttft) } : {}),
+        ...(rps.length > 0 ? { requestsPerSecond: meanSd(rps) } : {}),
+        ...(backendMs.length > 0 ? { backendMsPerToken: meanSd(backendMs) } : {}),
+        ...(generated.length > 0 ? { meanGeneratedTokens: generated.reduce((a, b) => a + b, 0) / generated.length } : {}),
+        loadAverageAfter: loads[i] as readonly number[],
+      });
+    }
+
+    const info = engine.info;
+    return {
+      kind: "engine",
+      startedAt,
+      environment: environmentSnapshot(),
+      model: {
+        source: info.source,
+        architecture: info.architecture,
+        parameterCount: info.parameterCount,
+        ...(info.fileType !== undefined ? { fileType: info.fileType } : {}),
+        contextSize: info.contextSize,
+        sequences,
+        vocabularySize: info.vocabularySize,
+      },
+      backend,
+      config: { promptLengths, genLengths, repetitions, streams, grammar: grammarOn, jumpForward: grammarOn && jumpForwardOn, ignoreEos, seed, loglik },
+      tests,
+      ratios: engineRatios(tests),
+    };
+  };
+  return { specs, warmup, run, report };
 }

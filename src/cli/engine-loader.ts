@@ -4,8 +4,8 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { createLlamaCppEngine, isRemoteModelSource, readLocalModelInfo, type LlamaCppEngine, type LlamaCppEngineOptions } from "../engine/llama-cpp/index.js";
-import { createRemoteEngine, type RemoteEngine } from "../engine/remote/index.js";
+import { createLlamaCppEngine, defaultThreads, isRemoteModelSource, readLocalModelInfo, resolveModelSource, type LlamaCppEngine, type LlamaCppEngineOptions } from "../engine/llama-cpp/index.js";
+import { createManagedLlamaServerEngine, createRemoteEngine, findLlamaServerBinary, type ManagedLlamaServerEngine, type RemoteEngine } from "../engine/remote/index.js";
 import { ReplicaPool } from "../engine/router/index.js";
 import type { Engine } from "../engine/types.js";
 import { HERMES_DIALECT } from "../hermes/dialect.js";
@@ -102,7 +102,28 @@ export interface BackendFlags {
   backendTimeout?: number;
   /** Requests at once over all backends (split evenly). Default: llama-server's slots, else 64 per backend. */
   parallel?: number;
+  /** Which engine runs `--model`: `embedded` (node-llama-cpp in this process) or `llama-server` (a supervised child). Default embedded. */
+  engine?: string;
+  /** `--engine llama-server`: the binary. Default `$TALARIA_LLAMA_SERVER`, then `llama-server` on PATH. */
+  llamaServerBin?: string;
 }
+
+/** The engines that can run a local `--model`. */
+export const ENGINE_KINDS = ["embedded", "llama-server"] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
+/** `--engine`: embedded (the default) or llama-server. */
+export function engineKind(value: string | undefined): EngineKind {
+  if (value === undefined || value === "embedded") return "embedded";
+  if (value === "llama-server") return value;
+  throw new InvalidArgumentError(`--engine must be embedded or llama-server (got ${value})`);
+}
+
+/** Help text of `--engine` and `--llama-server-bin`, the same on every command. */
+export const ENGINE_OPTION_HELP =
+  "engine of --model: embedded (node-llama-cpp in this process; default) or llama-server (llama.cpp's llama-server as a child process Talaria starts and supervises: one native hand-off per token, faster decode; no jump-forward, no loglikelihood; docs/engines.md)";
+export const LLAMA_SERVER_BIN_HELP =
+  "--engine llama-server: the llama-server binary (default: $TALARIA_LLAMA_SERVER, then llama-server on PATH; `bash scripts/llama-server.sh --build` builds one)";
 
 function collectUrls(value: string, previous: string[] = []): string[] {
   const urls = value.split(",").map((u) => u.trim()).filter((u) => u !== "");
@@ -118,9 +139,15 @@ function collectUrls(value: string, previous: string[] = []): string[] {
   return [...previous, ...urls];
 }
 
-/** Adds `--backend` (repeatable), `--backend-kind`, `--backend-api-key`, `--backend-model`, `--backend-timeout` and `--model-info`. */
+/**
+ * Adds the flags of commands that can run elsewhere than the embedded engine: `--engine`,
+ * `--llama-server-bin`, and `--backend` (repeatable), `--backend-kind`, `--backend-api-key`,
+ * `--backend-model`, `--backend-timeout`, `--model-info`.
+ */
 export function addBackendOptions(command: Command): Command {
   return command
+    .option("--engine <kind>", ENGINE_OPTION_HELP)
+    .option("--llama-server-bin <path>", LLAMA_SERVER_BIN_HELP)
     .option("--backend <url>", "run on a llama-server or vLLM server instead of an embedded model (repeatable or comma-separated: replicas of one model)", collectUrls)
     .option("--backend-kind <kind>", "auto (probe the server), llama-server or vllm (default auto)")
     .option("--backend-api-key <key>", "API key the backends require (default: $TALARIA_BACKEND_API_KEY)")
@@ -172,13 +199,63 @@ export async function loadBackendEngine(flags: BackendFlags & { readonly log?: (
   );
 }
 
-/** The engine of a command: `--backend` servers when given, else the embedded `--model`. */
+/**
+ * The managed llama-server engine of `--model … --engine llama-server`: the binary by the lookup order
+ * (`--llama-server-bin`, `$TALARIA_LLAMA_SERVER`, `llama-server` on PATH), the model resolved (and
+ * downloaded) as for the embedded engine, Talaria's flags mapped to llama-server's (`--context-size`
+ * per sequence × sequences → `-c`, sequences → `-np`, `--threads` → `-t`, `--gpu off` → `-ngl 0`, else
+ * `-ngl 999`, which needs a GPU build of llama-server).
+ */
+export async function loadManagedEngine(flags: ModelFlags & Pick<BackendFlags, "llamaServerBin"> & { readonly log?: (line: string) => void }, gpu?: GpuOption): Promise<ManagedLlamaServerEngine> {
+  const binary = findLlamaServerBinary(flags.llamaServerBin);
+  const progress = isRemoteModelSource(flags.model) && process.stderr.isTTY ? createDownloadProgressBar(flags.model) : undefined;
+  let modelPath: string;
+  try {
+    modelPath = await resolveModelSource(flags.model, {
+      ...(flags.modelsDir !== undefined ? { modelsDirectory: flags.modelsDir } : {}),
+      ...(progress !== undefined ? { onDownloadProgress: progress.onProgress } : {}),
+    });
+  } finally {
+    progress?.stop();
+  }
+  const local = await readLocalModelInfo(modelPath);
+  return createManagedLlamaServerEngine({
+    binary,
+    model: modelPath,
+    local,
+    markerTexts: HERMES_DIALECT.markers,
+    threads: flags.threads ?? defaultThreads(),
+    gpu: (gpu ?? gpuOption(flags.gpu)) !== false,
+    ...(flags.contextSize !== undefined ? { contextSize: flags.contextSize } : {}),
+    ...(flags.sequences !== undefined ? { parallel: flags.sequences } : {}),
+    ...(flags.log === undefined ? {} : { log: flags.log }),
+  });
+}
+
+/**
+ * The engine of a local `--model` by `--engine`: embedded (default) or the managed llama-server.
+ * `extra` applies to the embedded engine only (its `gpu`, when set, to both).
+ */
+export async function loadModelEngine(flags: ModelFlags & Pick<BackendFlags, "engine" | "llamaServerBin"> & { readonly log?: (line: string) => void }, extra: Omit<LlamaCppEngineOptions, "model"> = {}): Promise<Engine> {
+  const kind = engineKind(flags.engine);
+  switch (kind) {
+    case "embedded":
+      return loadEngine(flags, extra);
+    case "llama-server":
+      return loadManagedEngine(flags, extra.gpu);
+    default:
+      return kind satisfies never;
+  }
+}
+
+/** The engine of a command: `--backend` servers when given, else `--model` on the `--engine` (embedded by default). */
 export async function loadAnyEngine(flags: Partial<ModelFlags> & BackendFlags & { readonly log?: (line: string) => void }, extra: Omit<LlamaCppEngineOptions, "model"> = {}): Promise<Engine> {
   const remote = (flags.backend ?? []).length > 0;
   if (remote && flags.model !== undefined) throw new InvalidArgumentError("give --model (an embedded model) or --backend (servers), not both");
+  if (remote && flags.engine !== undefined) throw new InvalidArgumentError("--engine picks the engine of --model; with --backend, use --backend-kind");
   if (remote) return loadBackendEngine(flags);
   if (flags.model === undefined) throw new InvalidArgumentError("give --model <gguf> or --backend <url>");
-  return loadEngine({ ...flags, model: flags.model }, extra);
+  return loadModelEngine({ ...flags, model: flags.model }, extra);
 }
 
 /** The backend flags of a command's options (commander leaves unset ones undefined). */
@@ -191,5 +268,7 @@ export function backendFlagsOf(o: Readonly<BackendFlags>): BackendFlags {
     ...(o.backendTimeout === undefined ? {} : { backendTimeout: o.backendTimeout }),
     ...(o.modelInfo === undefined ? {} : { modelInfo: o.modelInfo }),
     ...(o.parallel === undefined ? {} : { parallel: o.parallel }),
+    ...(o.engine === undefined ? {} : { engine: o.engine }),
+    ...(o.llamaServerBin === undefined ? {} : { llamaServerBin: o.llamaServerBin }),
   };
 }

@@ -28,4 +28,10 @@ describe("readServeConfig", () => {
     const bad = await configFile({ models: [{ model: "a.gguf" }], mcp: { mcpServers: { fs: { command: "x", typo: 1 } } } });
     await expect(readServeConfig(bad)).rejects.toThrow(`--config ${bad}: mcp: server "fs": unknown key "typo"`);
   });
+
+  it("a model entry may name its engine (llama-server); a backends entry may not", async () => {
+    const file = await configFile({ models: [{ model: "a.gguf", engine: "llama-server" }] });
+    expect((await readServeConfig(file)).models).toEqual([{ model: path.join(path.dirname(file), "a.gguf"), engine: "llama-server" }]);
+    await expect(readServeConfig(await configFile({ models: [{ backends: ["http://gpu:8000"], engine: "llama-server" }] }))).rejects.toThrow(/'engine' applies to 'model' entries/);
+  });
 });

@@ -49,9 +49,12 @@ const entrySchema = z
     parallel: z.number().int().positive().optional(),
     /** Embedded: tokens per sequence. */
     contextSize: z.number().int().min(2).optional(),
+    /** `model` entries: the engine that runs it (`--engine`). Default: `--engine`, else embedded. */
+    engine: z.enum(["embedded", "llama-server"]).optional(),
   })
   .strict()
-  .refine((e) => (e.model === undefined) !== (e.backends === undefined), "each model needs exactly one of 'model' (a GGUF) or 'backends' (server URLs)");
+  .refine((e) => (e.model === undefined) !== (e.backends === undefined), "each model needs exactly one of 'model' (a GGUF) or 'backends' (server URLs)")
+  .refine((e) => e.engine === undefined || e.model !== undefined, "'engine' applies to 'model' entries (backends: use 'kind')");
 
 const configSchema = z.object({ models: z.array(entrySchema).min(1), mcp: z.unknown().optional() }).strict();
 
@@ -62,6 +65,8 @@ export interface ServeConfigModel {
   readonly backend?: BackendFlags;
   readonly parallel?: number;
   readonly contextSize?: number;
+  /** `model` entries: `embedded` or `llama-server` (a supervised child). Default: the command's `--engine`. */
+  readonly engine?: "embedded" | "llama-server";
 }
 
 /** Read and validate a config file; relative paths in it are relative to the file. */
@@ -104,6 +109,7 @@ export async function readServeConfig(file: string, mcpTimeoutS?: number): Promi
           }),
       ...(e.parallel === undefined ? {} : { parallel: e.parallel }),
       ...(e.contextSize === undefined ? {} : { contextSize: e.contextSize }),
+      ...(e.engine === undefined ? {} : { engine: e.engine }),
     };
   });
   // `mcp`: an mcpServers document (or its bare map), as `--mcp FILE` takes (docs/mcp.md).

@@ -16,12 +16,14 @@ import {
   formatServeReport,
   parseGoodput,
   requiredContextSize,
-  runEngineBench,
+  runEngineBenches,
   runServeBench,
   serveCharts,
   defaultOutputDir,
   writeReport,
   GoodputParseError,
+  type BackendDecodeRequest,
+  type EngineBenchEntry,
   type EngineBenchOptions,
   type EngineBenchReport,
   type GoodputSlos,
@@ -30,7 +32,9 @@ import {
 } from "../../bench/index.js";
 import { startServer } from "../../server/server.js";
 import { createServeBackend } from "./serve.js";
-import { addBackendOptions, addModelOptions, backendFlagsOf, loadBackendEngine, loadEngine, type BackendFlags, type ModelFlags } from "../engine-loader.js";
+import { addBackendOptions, addModelOptions, backendFlagsOf, engineKind, loadBackendEngine, loadModelEngine, type BackendFlags, type EngineKind, type ModelFlags } from "../engine-loader.js";
+import { ManagedLlamaServerEngine } from "../../engine/remote/index.js";
+import type { Engine } from "../../engine/types.js";
 import { parseNumber, parsePositiveInt, parseInteger } from "../option-parsers.js";
 
 /** `1,2,4` → [1, 2, 4] (positive integers). */
@@ -174,7 +178,7 @@ export async function runBenchEngineCommand(
   flags: BenchEngineFlags,
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
   signal?: AbortSignal,
-): Promise<{ report: EngineBenchReport & { server?: ServeBenchReport }; files: string[] }> {
+): Promise<{ report: EngineBenchReport & { server?: ServeBenchReport; engines?: readonly EngineComparisonEntry[] }; files: string[] }> {
   const jsonSchema = flags.jsonSchema !== undefined ? await readJsonFile(flags.jsonSchema, "a JSON schema") : undefined;
   const benchOptions: EngineBenchOptions = {
     promptLengths: flags.promptLengths,
@@ -195,14 +199,33 @@ export async function runBenchEngineCommand(
   // The Hermes chat template adds a few dozen tokens around the server prompt.
   const serverNeed = flags.server === true ? flags.serverInputLen + maxGen + 96 : 0;
   const contextSize = flags.contextSize ?? Math.ceil(Math.max(requiredContextSize(benchOptions), serverNeed) / 256) * 256;
-  log(`talaria bench engine: ${(flags.backend ?? []).length > 0 ? `backend ${(flags.backend ?? []).join(", ")}` : `loading ${flags.model}`} (${sequences} sequence(s) × ${contextSize} tokens)…`);
   const remote = (flags.backend ?? []).length > 0;
   if (remote === (flags.model !== undefined)) throw new InvalidArgumentError("give --model <gguf> or --backend <url> (one of them)");
-  const engine = remote ? await loadBackendEngine({ ...backendFlagsOf(flags), log }) : await loadEngine({ ...flags, sequences, contextSize });
+  if (remote && flags.engine !== undefined) throw new InvalidArgumentError("--engine picks the engine of --model; with --backend, use --backend-kind");
+  const kinds = parseEngineList(flags.engine);
+  if (kinds.length > 1 && flags.server === true) throw new InvalidArgumentError("--server runs one engine; give one --engine");
+  log(`talaria bench engine: ${remote ? `backend ${(flags.backend ?? []).join(", ")}` : `loading ${flags.model} on ${kinds.join(", ")}`} (${sequences} sequence(s) × ${contextSize} tokens)…`);
+  const engines: { kind: EngineKind | "backend"; engine: Engine }[] = [];
   try {
-    const backend = "gpu" in engine ? { gpu: engine.gpu === false ? "cpu" : engine.gpu, threads: engine.threads } : { gpu: `remote (${(flags.backend ?? []).join(", ")})`, threads: 0 };
-    log(`backend: ${backend.gpu}, ${backend.threads} thread(s)`);
-    const report: EngineBenchReport & { server?: ServeBenchReport } = await runEngineBench(engine, benchOptions, backend);
+    if (remote) engines.push({ kind: "backend", engine: await loadBackendEngine({ ...backendFlagsOf(flags), log }) });
+    else for (const kind of kinds) engines.push({ kind, engine: await loadModelEngine({ ...flags, engine: kind, sequences, contextSize, log }) });
+  } catch (error) {
+    await Promise.allSettled(engines.map((e) => e.engine.dispose()));
+    throw error;
+  }
+  const engine = (engines[0] as { engine: Engine }).engine;
+  try {
+    const entries: EngineBenchEntry[] = engines.map(({ kind, engine: e }) => {
+      const backend = benchBackendFacts(kind, e, flags);
+      log(`${kind}: ${String(backend["gpu"])}, ${String(backend["threads"])} thread(s)`);
+      return { engine: e, backend, ...(e instanceof ManagedLlamaServerEngine ? { backendDecodeMs: (r: BackendDecodeRequest) => llamaServerOwnDecodeMs(e, r) } : {}) };
+    });
+    const reports = await runEngineBenches(entries, benchOptions);
+    const report: EngineBenchReport & { server?: ServeBenchReport; engines?: readonly EngineComparisonEntry[] } = { ...(reports[0] as EngineBenchReport) };
+    if (engines.length > 1 || engines.some((e) => e.engine instanceof ManagedLlamaServerEngine)) {
+      Object.assign(report, { engines: engines.map((e, i) => ({ engine: e.kind, report: reports[i] as EngineBenchReport })) });
+      Object.assign(report, { ratios: { ...report.ratios, ...comparisonRatios(report.engines ?? []) } });
+    }
     let server: ServeBenchReport | undefined;
     if (flags.server === true) {
       log("through an in-process Talaria server (same engine, /v1/chat/completions, loopback):");
@@ -250,8 +273,93 @@ export async function runBenchEngineCommand(
     const files = await writeReport(dir, "engine", report, engineCharts(report, server));
     return { report, files };
   } finally {
-    await engine.dispose();
+    await Promise.allSettled(engines.map((e) => e.engine.dispose()));
   }
+}
+
+/** The tables of a comparison run, one per engine, then decode ms/token side by side and the ratios. */
+export function formatComparison(entries: readonly EngineComparisonEntry[], ratios: Readonly<Record<string, number>>): string {
+  const out: string[] = [];
+  for (const e of entries) out.push(`engine ${e.engine}:`, formatEngineReport(e.report), "");
+  out.push("decode ms/token (whole request ÷ generated tokens; mean):", "", "| test | " + entries.map((e) => e.engine).join(" | ") + " | llama-server's own |", "| --- |" + entries.map(() => " ---: |").join("") + " ---: |");
+  const first = entries[0];
+  for (const t of first?.report.tests.filter((x) => x.kind === "tg") ?? []) {
+    const ms = entries.map((e) => e.report.tests.find((x) => x.kind === "tg" && x.name === t.name)?.tokensPerSecond.mean ?? 0).map((r) => (r > 0 ? (1000 / r).toFixed(3) : "–"));
+    const own = entries.flatMap((e) => e.report.tests).find((x) => x.kind === "tg" && x.name === t.name && x.backendMsPerToken !== undefined)?.backendMsPerToken;
+    out.push(`| ${t.name} | ${ms.join(" | ")} | ${own === undefined ? "–" : `${own.mean.toFixed(3)} ± ${own.sd.toFixed(3)}`} |`);
+  }
+  out.push("", ...Object.entries(ratios).map(([k, v]) => `${k}: ${v.toFixed(3)}`));
+  return out.join("\n");
+}
+
+/** `--engine embedded,llama-server`: the engines to run side by side (default embedded). */
+export function parseEngineList(value: string | undefined): EngineKind[] {
+  const kinds = (value ?? "embedded").split(",").map((k) => k.trim()).filter((k) => k !== "").map(engineKind);
+  if (kinds.length === 0) throw new InvalidArgumentError("--engine: expected embedded, llama-server or both, comma-separated");
+  if (new Set(kinds).size !== kinds.length) throw new InvalidArgumentError(`--engine names an engine twice (${value ?? ""})`);
+  return kinds;
+}
+
+/** One engine's report in a comparison run (`--engine embedded,llama-server`). */
+export interface EngineComparisonEntry {
+  readonly engine: EngineKind | "backend";
+  readonly report: EngineBenchReport;
+}
+
+function benchBackendFacts(kind: EngineKind | "backend", engine: Engine, flags: BenchEngineFlags): Record<string, unknown> {
+  if (engine instanceof ManagedLlamaServerEngine) {
+    return { engine: kind, gpu: flags.gpu === "off" ? "cpu (-ngl 0)" : "-ngl 999 (a CPU build ignores it)", threads: flags.threads ?? "default", binary: engine.info.metadata["talaria.backend.binary"], url: engine.server?.url };
+  }
+  if ("gpu" in engine && "threads" in engine) {
+    const e = engine as Engine & { gpu: string | false; threads: number };
+    return { engine: kind, gpu: e.gpu === false ? "cpu" : e.gpu, threads: e.threads };
+  }
+  return { engine: kind, gpu: `remote (${(flags.backend ?? []).join(", ")})`, threads: 0 };
+}
+
+/**
+ * Decode ratios between the engines of a comparison run, per free decode test: each engine ÷ the first
+ * (whole-run tok/s: generated ÷ wall time of the request, its one prompt token included), and each
+ * engine ÷ llama-server's own decode rate (1000 ÷ its `timings.predicted_per_token_ms` for the same
+ * requests) where a managed llama-server measured it. Whole-run, not "first token excluded": llama-server
+ * holds back the text of tokens that end inside a UTF-8 character (random models emit many), so its
+ * stream arrives in bursts and per-token arrival times mean little.
+ */
+export function comparisonRatios(entries: readonly EngineComparisonEntry[]): Record<string, number> {
+  const ratios: Record<string, number> = {};
+  const first = entries[0];
+  if (first === undefined) return ratios;
+  const own = entries.flatMap((e) => e.report.tests.filter((t) => t.kind === "tg" && t.backendMsPerToken !== undefined));
+  for (const t of first.report.tests.filter((x) => x.kind === "tg")) {
+    for (const e of entries) {
+      const mine = e.report.tests.find((x) => x.kind === "tg" && x.name === t.name)?.tokensPerSecond.mean ?? 0;
+      const base = t.tokensPerSecond.mean;
+      if (e !== first && mine > 0 && base > 0) ratios[`${e.engine} / ${first.engine} ${t.name} (decode)`] = mine / base;
+      const ownMs = own.find((x) => x.name === t.name)?.backendMsPerToken?.mean ?? 0;
+      if (mine > 0 && ownMs > 0) ratios[`${e.engine} / llama-server's own ${t.name} (decode)`] = mine / (1000 / ownMs);
+    }
+  }
+  return ratios;
+}
+
+/** llama-server's own decode ms/token for the request: a direct `/completion` with the bench's sampling (greedy: top-k 1). */
+async function llamaServerOwnDecodeMs(engine: ManagedLlamaServerEngine, r: BackendDecodeRequest): Promise<number> {
+  const url = engine.server?.url;
+  if (url === undefined) throw new Error("the managed llama-server is not running");
+  const response = await fetch(`${url}/completion`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    // The remote engine's greedy body (src/engine/remote/llama-server.ts), not streamed.
+    body: JSON.stringify({
+      prompt: r.prompt, n_predict: r.maxTokens, stream: false, cache_prompt: true, samplers: ["top_k"], top_k: 1, temperature: 0,
+      repeat_penalty: 1, frequency_penalty: 0, presence_penalty: 0, dry_multiplier: 0, xtc_probability: 0, mirostat: 0, n_probs: 0,
+      logit_bias: Object.entries(r.logitBias).map(([t, b]) => [Number(t), b]),
+    }),
+  });
+  const body = (await response.json()) as { timings?: { predicted_per_token_ms?: number } };
+  const ms = body.timings?.predicted_per_token_ms;
+  if (typeof ms !== "number") throw new Error(`${url}/completion answered without timings.predicted_per_token_ms (HTTP ${response.status})`);
+  return ms;
 }
 
 function onSigint(): { signal: AbortSignal; dispose: () => void } {
@@ -393,6 +501,7 @@ export function register(program: Command): void {
     .command("engine")
     .description("Engine throughput like llama-bench: prefill (pp) and decode (tg) tok/s, JSON-schema grammar with and without jump-forward, N concurrent streams, loglik req/s");
   addBackendOptions(addModelOptions(engine, true))
+    .addHelpText("after", "\n--engine embedded,llama-server runs the same tests on both engines in one interleaved run (the same prompts) and reports\ndecode ms/token side by side with llama-server's own timings (timings.predicted_per_token_ms) and their ratios.")
     .option("-p, --prompt-lengths <list>", "prefill test prompt lengths", parseIntList, [512])
     .option("-n, --gen-lengths <list>", "decode test generation lengths", parseIntList, [128])
     .option("-r, --repetitions <n>", "repetitions per test (mean ± sd)", parsePositiveInt, 5)
@@ -415,7 +524,7 @@ export function register(program: Command): void {
       const sig = onSigint();
       try {
         const { report, files } = await runBenchEngineCommand(flags, undefined, sig.signal);
-        let text = formatEngineReport(report);
+        let text = report.engines === undefined ? formatEngineReport(report) : formatComparison(report.engines, report.ratios);
         if (report.server !== undefined) text += `\n\nthrough the server:\n${formatServeReport(report.server)}`;
         process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
         process.stderr.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);

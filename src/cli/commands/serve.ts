@@ -11,7 +11,7 @@ import { startServer, type RunningServer } from "../../server/server.js";
 import { DEFAULT_MAX_TOKENS, type ServerBackend } from "../../server/app.js";
 import { DEFAULT_GRAMMAR_BUDGET } from "../../grammar/index.js";
 import type { Engine } from "../../engine/types.js";
-import { addBackendOptions, backendFlagsOf, loadBackendEngine, loadEngine, type BackendFlags } from "../engine-loader.js";
+import { addBackendOptions, backendFlagsOf, loadBackendEngine, loadModelEngine, type BackendFlags } from "../engine-loader.js";
 import { readServeConfig, type ServeConfigModel } from "../serve-config.js";
 import { parseNumber, parsePositiveInt, parseTemplateChoice, TEMPLATE_OPTION_HELP } from "../option-parsers.js";
 import { McpToolset, readMcpConfig, type McpServerConfig } from "../../mcp/index.js";
@@ -138,6 +138,7 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
   const remote = (flags.backend ?? []).length > 0;
   if (remote && flags.config !== undefined) throw new InvalidArgumentError("give --backend or --config, not both");
   if (remote && flags.model !== undefined) throw new InvalidArgumentError("give --model (an embedded model) or --backend (servers), not both");
+  if (remote && flags.engine !== undefined) throw new InvalidArgumentError("--engine picks the engine of --model; with --backend, use --backend-kind");
   const id = flags.modelId === undefined ? {} : { id: flags.modelId };
   const config = flags.config === undefined ? undefined : await readServeConfig(flags.config, flags.mcpTimeout);
   const mcpConfigs: McpServerConfig[] = [...(config?.mcp ?? [])];
@@ -158,15 +159,19 @@ export async function runServe(flags: ServeFlags, log: (line: string) => void = 
       }
       const model = entry.model as string;
       const parallel = entry.parallel ?? 1;
-      const engine = loadEngine({
+      const engineKind = entry.engine ?? flags.engine;
+      const engine = loadModelEngine({
         model,
         sequences: parallel,
+        log,
+        ...(engineKind !== undefined ? { engine: engineKind } : {}),
+        ...(flags.llamaServerBin !== undefined ? { llamaServerBin: flags.llamaServerBin } : {}),
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(entry.contextSize !== undefined ? { contextSize: entry.contextSize } : {}),
         ...(flags.gpu !== undefined ? { gpu: flags.gpu } : {}),
         ...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
       }) as Promise<Engine>;
-      return { id: entry.id ?? defaultModelId(model), parallel, engine, label: model };
+      return { id: entry.id ?? defaultModelId(model), parallel, engine, label: engineKind === "llama-server" ? `${model} on a managed llama-server` : model };
     }),
   );
   const backends = loaded.map((m) =>
@@ -260,10 +265,10 @@ export function register(program: Command): void {
     .option("--model-id <id>", "model name reported by /v1/models (default: the file name)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <n>", "port (0 = any free port)", parsePort, 8080)
-    .option("--parallel <n>", "sequences generating at once (continuous batching in one context; default 1, with --backend the backends' slots)", parsePositiveInt)
+    .option("--parallel <n>", "sequences generating at once (continuous batching in one context; --engine llama-server: its slots; default 1, with --backend the backends' slots)", parsePositiveInt)
     .option("--context-size <n>", "context size per sequence (default: min(model training context, 4096))", parsePositiveInt)
     .option("--threads <n>", "evaluation threads (default: available CPUs, at most 8)", parsePositiveInt)
-    .option("--gpu <backend>", "auto, cuda, vulkan, metal or off (default auto)")
+    .option("--gpu <backend>", "auto, cuda, vulkan, metal or off (default auto; --engine llama-server: off → -ngl 0, else -ngl 999, for a GPU build of llama-server)")
     .option("--models-dir <dir>", "download cache for remote models (default ~/.cache/talaria/models)")
     .option("--api-key <key>", "require 'Authorization: Bearer <key>' on every route but /health (default: $TALARIA_API_KEY)")
     .option("--cors-origin <origin>", "allow browser requests from this origin (repeatable; * for any). Default: CORS off", collect)

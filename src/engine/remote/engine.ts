@@ -415,6 +415,8 @@ export class RemoteEngine implements Engine {
             controller.signal,
           );
           for await (const event of stream as AsyncIterable<DialectEvent>) {
+            // Aborted while the consumer handled the last event: chunks already received are not output.
+            if (controller.signal.aborted && reason === undefined) break;
             if (event.type === "end") {
               reason ??= event.reason;
               generated += event.uncountedTokens ?? 0;

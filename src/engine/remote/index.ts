@@ -4,3 +4,17 @@ export { BackendHttp, BackendError, BACKEND_HTTP_DEFAULTS, type BackendHttpOptio
 export type { BackendKind, BackendDescription, BackendDialect, BackendLoad } from "./dialect.js";
 export { LLAMA_SERVER_CAPABILITIES, llamaServerCompletionBody } from "./llama-server.js";
 export { VLLM_CAPABILITIES, createVllmDialect, vllmCompletionBody, vllmStructuredOutputs, toolCallStructuralTag } from "./vllm.js";
+export {
+  createManagedLlamaServerEngine,
+  findLlamaServerBinary,
+  llamaServerFlags,
+  managedLlamaServerArgs,
+  defaultManagedThreads,
+  describeSupervisorEvent,
+  ManagedLlamaServerEngine,
+  LLAMA_SERVER_ENV,
+  LLAMA_SERVER_BUILD_HINT,
+  type ManagedLlamaServerOptions,
+  type LlamaServerFlags,
+} from "./managed.js";
+export { LlamaServerSupervisor, SUPERVISOR_DEFAULTS, describeExit, type LlamaServerSupervisorOptions, type ServerInstance, type ServerExit, type SupervisorEvent } from "./supervisor.js";
