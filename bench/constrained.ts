@@ -174,6 +174,7 @@ async function benchModel(name: string, spec: TestModelOptions, only: string | u
     const bos = on.info.specialTokens.bos?.text ?? "";
     const list = workloads(bos).filter((w) => only === undefined || w.workload === only);
     // warm-up: first decode, grammar compile, recognizer caches, the vocabulary trie
+    await on.preselectionReady();
     for (const w of list) for (const e of [on, off]) for await (const _ of e.generate({ prompt: w.prompt, maxTokens: 8, grammar: w.grammar })) void _;
     for (const w of list) {
       const acc = new Map<Mode, { ms: number; tokens: number; forced: number; preselected: number; completed: number }>();

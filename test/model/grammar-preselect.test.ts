@@ -46,6 +46,7 @@ beforeAll(async () => {
   model = await llama.loadModel({ modelPath: path });
   engine = await createLlamaCppEngine({ model: path, threads: 1, contextSize: 1024 });
   plain = await createLlamaCppEngine({ model: path, threads: 1, contextSize: 1024, preselect: false });
+  await engine.preselectionReady();
   vocabulary = vocabularySizeOf(model);
   const eog = new Set(engine.info.specialTokens.endOfGeneration);
   const pieces = function* (): Generator<readonly [number, string]> {
@@ -123,6 +124,26 @@ describe("allowed-token preselection", () => {
       const s = await collect(engine, { prompt, grammar, sampling: { temperature: 1, seed }, maxTokens: 200 });
       if (s.finish.reason === "stop") expect(() => JSON.parse(s.text)).not.toThrow();
       expect(GbnfRecognizer.fromText(grammar.gbnf).isViablePrefix(s.text)).toBe(true);
+    }
+  }, 120_000);
+});
+
+describe("allowed-token preselection: the vocabulary trie is built in the background", () => {
+  it("a fresh engine answers a constrained request at once and preselects once the trie is ready", async () => {
+    const path = await ensureTestModel({ kind: "random" });
+    const fresh = await createLlamaCppEngine({ model: path, threads: 1, contextSize: 512 });
+    try {
+      const grammar = jsonSchemaConstraint(SCHEMA);
+      const prompt = "<|im_start|>user\nA member?<|im_end|>\n<|im_start|>assistant\n";
+      // the first request does not wait for the trie (it is built in slices: token-trie.test.ts)
+      const first = await collect(fresh, { prompt, grammar, sampling: { doSample: false }, maxTokens: 8 });
+      expect(first.finish.usage.completionTokens).toBeGreaterThan(0);
+      await fresh.preselectionReady();
+      const before = fresh.preselectedStepCount;
+      await collect(fresh, { prompt, grammar, sampling: { doSample: false }, maxTokens: 8 });
+      expect(fresh.preselectedStepCount).toBeGreaterThan(before);
+    } finally {
+      await fresh.dispose();
     }
   }, 120_000);
 });

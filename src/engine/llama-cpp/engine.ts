@@ -179,6 +179,7 @@ export class LlamaCppEngine implements Engine {
   readonly #preselectOn: boolean;
   /** The vocabulary as the grammar sees it, built on the first constrained generation. */
   #trie: TokenTrie | undefined;
+  #trieBuild: Promise<void> | undefined;
 
   /** @internal Use {@link createLlamaCppEngine}. */
   constructor(llama: Llama, model: LlamaModel, context: LlamaContext, source: string, path: string, settings: { readonly preselect: boolean } = { preselect: true }) {
@@ -380,17 +381,36 @@ export class LlamaCppEngine implements Engine {
 
   /**
    * The vocabulary trie for allowed-token preselection (docs/decisions/0185): every token's piece as
-   * llama.cpp's grammar matches it (special tokens rendered), built once (~0.5 s for 128k tokens).
+   * llama.cpp's grammar matches it (special tokens rendered). Built once, in the background from the
+   * first constrained request on, in slices of ~10 ms (~0.5–0.7 s of work for 128k tokens), so no
+   * request stalls the server; until it is ready constrained steps run without preselection.
    */
-  #tokenTrie(): TokenTrie {
-    if (this.#trie === undefined) {
+  #tokenTrie(): TokenTrie | undefined {
+    if (this.#trie === undefined && this.#trieBuild === undefined) {
       const model = this.#model;
-      const pieces = function* (size: number): Generator<readonly [number, string]> {
-        for (let id = 0; id < size; id++) yield [id, model.detokenize([asToken(id)], true)];
+      const size = this.#vocabularySize;
+      const build = async (): Promise<void> => {
+        const pieces: (readonly [number, string])[] = [];
+        for (let id = 0; id < size; id++) {
+          if (id % 8192 === 0) {
+            await new Promise((resolve) => setImmediate(resolve));
+            if (this.#disposed) return;
+          }
+          pieces.push([id, model.detokenize([asToken(id)], true)]);
+        }
+        const trie = await TokenTrie.buildInSlices(pieces, this.#eog);
+        if (!this.#disposed) this.#trie = trie;
       };
-      this.#trie = TokenTrie.build(pieces(this.#vocabularySize), this.#eog);
+      this.#trieBuild = this.#track(build()).catch(() => undefined);
     }
     return this.#trie;
+  }
+
+  /** Resolves once the vocabulary trie for preselection is built (benchmarks and tests wait for it). */
+  async preselectionReady(): Promise<void> {
+    if (!this.#preselectOn) return;
+    this.#tokenTrie();
+    await this.#trieBuild;
   }
 
   /** Our recognizer for a grammar (cached); undefined when our parser cannot read it (then no jump-forward). */

@@ -63,4 +63,17 @@ describe("TokenTrie", () => {
     const r = GbnfRecognizer.fromText('root ::= "a"');
     expect(trie.allowedTokens(r, r.feed(r.initial(), "b"))).toMatchObject({ kind: "tokens", tokens: [] });
   });
+
+  it("buildInSlices yields to the event loop between slices and builds the same trie", async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => [i, `t${i.toString(36)}`] as const);
+    const order: string[] = [];
+    const built = TokenTrie.buildInSlices(many, [], 0).then((t) => {
+      order.push("built");
+      return t;
+    });
+    setImmediate(() => order.push("immediate"));
+    const t = await built;
+    expect(order).toEqual(["immediate", "built"]);
+    expect(t.stats).toEqual(TokenTrie.build(many, []).stats);
+  });
 });
