@@ -36,6 +36,7 @@ import type { BackendDescription, BackendDialect, BackendKind, BackendLoad, Dial
 import { BackendError, BackendHttp, type BackendHttpOptions } from "./http.js";
 import { llamaServerDialect } from "./llama-server.js";
 import { createVllmDialect } from "./vllm.js";
+import { sleep } from "../../util/sleep.js";
 
 /** Texts that end a turn in the chat formats Talaria knows, tried as end-of-generation tokens. */
 export const DEFAULT_END_OF_GENERATION_TEXTS = ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "</s>", "<|eom_id|>"] as const;
@@ -96,16 +97,6 @@ function dialectFor(kind: BackendKind, modelName: string | undefined): BackendDi
   }
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /** Which kind of server answers at `http` (llama-server: `/props` with slot settings; vLLM: `/version`). */
 export async function probeBackendKind(http: BackendHttp, signal?: AbortSignal): Promise<BackendKind> {

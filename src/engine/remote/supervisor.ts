@@ -18,6 +18,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { EngineError } from "../types.js";
 import { BackendHttp } from "./http.js";
+import { sleep } from "../../util/sleep.js";
 
 /** The loopback address every managed server listens on. */
 export const MANAGED_HOST = "127.0.0.1";
@@ -94,17 +95,6 @@ const TAIL_CHARS = 16_384;
 const TAIL_LINES = 25;
 const HEALTH_POLL_MS = 50;
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /** The last {@link TAIL_LINES} lines of a log. */
 function lastLines(text: string): string {
