@@ -13,9 +13,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cleanEnv, freePort } from "../../src/engine/remote/supervisor.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SCRIPT = path.join(repoRoot, "scripts/llama-server.sh");
@@ -128,23 +128,6 @@ function registerCleanup(): void {
   }
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (listen on port 0, read it, close). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not pick a free port"))));
-    });
-  });
-}
-
-/** The environment without llama-server's `LLAMA_ARG_*` / `LLAMA_API_KEY` variables, which would change its settings. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("LLAMA_ARG_") && key !== "LLAMA_API_KEY"));
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

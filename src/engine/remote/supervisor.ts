@@ -114,7 +114,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function cleanEnv(): NodeJS.ProcessEnv {
+/** The environment without llama-server's `LLAMA_ARG_*` / `LLAMA_API_KEY` variables, which would change its settings. */
+export function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("LLAMA_ARG_") && key !== "LLAMA_API_KEY"));
 }
 

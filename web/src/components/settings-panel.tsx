@@ -1,9 +1,8 @@
 import type { ComponentChildren } from "preact";
 import type { ModelInfo } from "../lib/api.js";
-import type { McpServerInfo, McpSettings, McpToolJson } from "../lib/mcp.js";
 import type { Settings } from "../lib/model.js";
 import { mcpConflicts, type SettingsField, type SettingsProblems } from "../lib/request.js";
-import { McpTools } from "./mcp-tools.js";
+import { McpTools, type McpToolsProps } from "./mcp-tools.js";
 
 export interface SettingsPanelProps {
   readonly settings: Settings;
@@ -13,15 +12,7 @@ export interface SettingsPanelProps {
   readonly onChange: (patch: Partial<Settings>) => void;
   readonly onSystemPromptChange: (text: string) => void;
   readonly onClose: () => void;
-  readonly mcp: {
-    readonly servers: readonly McpServerInfo[] | null;
-    readonly error: string | null;
-    readonly settings: McpSettings;
-    /** What the next request sends (empty: MCP tools are off). */
-    readonly entries: readonly McpToolJson[];
-    readonly onChange: (settings: McpSettings) => void;
-    readonly onRefresh: () => void;
-  };
+  readonly mcp: McpToolsProps;
 }
 
 const EXAMPLE_TOOLS = `[
